@@ -1,0 +1,37 @@
+# odl: online deep learning for recommendation (Swift).
+# `make demo` and `make test` are the two commands a new user runs.
+
+SHELL := /bin/bash
+SWIFT ?= swift
+APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev zlib1g-dev pkg-config kcat
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN_DEBUG := .build/debug/odl
+BIN_RELEASE := .build/release/odl
+
+.PHONY: deps build release test demo clean
+
+## deps: install the missing Debian packages (apt-get update only when something is missing)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	else echo "system packages present: $(APT_PACKAGES)"; fi
+
+## build: debug build of everything
+build: deps
+	$(SWIFT) build
+
+## release: optimized build of the odl binary
+release: deps
+	$(SWIFT) build -c release --product odl
+
+## test: unit, integration and multi-process tests
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+clean:
+	rm -rf .build

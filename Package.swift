@@ -1,0 +1,101 @@
+// swift-tools-version:6.1
+import PackageDescription
+import Foundation
+
+/// Release builds of the numeric modules target AVX2+FMA (Haswell and newer x86 servers);
+/// without a target CPU Swift emits SSE2 and software fma (see README, "Performance").
+let simdFlags: [SwiftSetting] = [.unsafeFlags(["-target-cpu", "haswell"], .when(platforms: [.linux]))]
+
+let package = Package(
+    name: "odl",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "odl", targets: ["odl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+    ],
+    targets: [
+        // System libraries (Debian packages; see Makefile `deps`).
+        .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+
+        // The one Swift wrapper over librdkafka: producer, consumer, admin, embedded broker.
+        .target(name: "Kafka", dependencies: [
+            "CRdKafka",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // EasyRec pipeline config (protobuf text format) and edit_config_json.
+        .target(name: "Config", dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
+        // fg.json, feature functions, FarmHash, feature columns.
+        .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
+        // DeepFM forward, parameter store, update codec + applier, export I/O.
+        .target(name: "Inference", dependencies: [
+            "Config", "FG", "CZlib", "CCurl",
+            .product(name: "Numerics", package: "swift-numerics"),
+            .product(name: "Logging", package: "swift-log"),
+        ], swiftSettings: simdFlags),
+        // HTTP API, update stream, status/metrics, item features.
+        .target(name: "Processor", dependencies: [
+            "Config", "FG", "Inference", "Kafka",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
+        .target(name: "Trainer", dependencies: [
+            "Config", "FG", "Inference", "Kafka",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Numerics", package: "swift-numerics"),
+        ], swiftSettings: simdFlags),
+        // The CLI.
+        .executableTarget(name: "odl", dependencies: [
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "FGTests", dependencies: ["FG"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+// While modules are being built in parallel worktrees, a target whose folder has no Swift
+// sources yet is left out (with its dependents' references to it).
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
+func hasSources(_ folder: String) -> Bool {
+    guard let e = FileManager.default.enumerator(atPath: packageRoot + "/" + folder) else { return false }
+    while let f = e.nextObject() as? String { if f.hasSuffix(".swift") { return true } }
+    return false
+}
+let absent = Set(package.targets.filter { t in
+    t.type != .system && !hasSources((t.type == .test ? "Tests/" : "Sources/") + t.name)
+}.map(\.name))
+package.targets.removeAll { absent.contains($0.name) }
+for t in package.targets {
+    t.dependencies.removeAll { dep in
+        if case .byNameItem(let name, _) = dep { return absent.contains(name) }
+        if case .targetItem(let name, _) = dep { return absent.contains(name) }
+        return false
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+
+/// `odl`: online deep learning for recommendation — serving processor, streaming trainer,
+/// exporter and an embedded Kafka-protocol broker.
+@main
+struct ODL: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "odl",
+        abstract: "Online deep learning for recommendation: serve, train, export, broker.",
+        subcommands: ODL.available
+    )
+
+    /// Subcommands of the modules present in this build.
+    static var available: [any ParsableCommand.Type] {
+        var list: [any ParsableCommand.Type] = []
+        // Each module adds its commands here when it lands (guarded while modules are in flight).
+        return list
+    }
+}
