@@ -1,0 +1,115 @@
+import Foundation
+
+/// Which rule of trainer.md ("Inputs") chose a partition's start offset.
+public enum StartRule: String, Sendable, Equatable {
+    /// The latest checkpoint's `.offset` in model_dir (restart after a failure).
+    case checkpoint
+    /// The `.offset` of `fine_tune_checkpoint` (model_dir had no checkpoint).
+    case fineTuneCheckpoint
+    /// `offset_info: {"<partition>": <offset>}`.
+    case offsetInfo
+    /// `offset_info: {"timestamp": s}` or `offset_time`: first message at or after the time.
+    case timestamp
+    /// Nothing configured: offset 0.
+    case beginning
+}
+
+/// Where one partition starts and why.
+public struct PartitionStart: Sendable, Equatable {
+    public var partition: Int32
+    public var offset: Int64
+    public var rule: StartRule
+
+    public init(partition: Int32, offset: Int64, rule: StartRule) {
+        self.partition = partition
+        self.offset = offset
+        self.rule = rule
+    }
+}
+
+/// The parsed `offset_info` / `offset_time` settings of a `kafka_train_input`.
+public enum OffsetSpec: Sendable, Equatable {
+    case none
+    case partitions([Int32: Int64])
+    /// Unix time in milliseconds.
+    case timestamp(Int64)
+
+    /// Parses `offset_info` (JSON `{"0": 5, "1": 10}` or `{"timestamp": 1650765731}`) and
+    /// `offset_time` (unix seconds, or `"YYYYmmdd HH:MM:SS"` in `timeZone`); offset_info wins when both are set.
+    public static func parse(offsetInfo: String?, offsetTime: String?, timeZone: TimeZone = .current) throws -> OffsetSpec {
+        if let info = offsetInfo?.trimmingCharacters(in: .whitespacesAndNewlines), !info.isEmpty {
+            guard let data = info.data(using: .utf8),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+                throw TrainerError.config(field: "kafka_train_input.offset_info", reason: "not a JSON object: \(info)")
+            }
+            if let ts = object["timestamp"] {
+                guard object.count == 1, let seconds = OffsetMap.int64(ts) else {
+                    throw TrainerError.config(field: "kafka_train_input.offset_info",
+                                              reason: "\"timestamp\" must be the only key and an integer of unix seconds: \(info)")
+                }
+                return .timestamp(seconds * 1000)
+            }
+            return .partitions(try OffsetMap.decode(info, source: "kafka_train_input.offset_info"))
+        }
+        if let time = offsetTime?.trimmingCharacters(in: .whitespacesAndNewlines), !time.isEmpty {
+            return .timestamp(try parseTime(time, field: "kafka_train_input.offset_time", timeZone: timeZone) * 1000)
+        }
+        return .none
+    }
+
+    /// Unix seconds from `"1650765731"` or `"20220517 20:00:00"` (in `timeZone`).
+    public static func parseTime(_ text: String, field: String, timeZone: TimeZone) throws -> Int64 {
+        if let seconds = Int64(text) { return seconds }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = timeZone
+        f.dateFormat = "yyyyMMdd HH:mm:ss"
+        guard let date = f.date(from: text) else {
+            throw TrainerError.config(field: field, reason: "expected unix seconds or \"YYYYmmdd HH:MM:SS\", got \"\(text)\"")
+        }
+        return Int64(date.timeIntervalSince1970)
+    }
+}
+
+/// The start-position rules of trainer.md as a pure function.
+public enum StartPosition {
+    /// Resolves the start offset of every consumed partition.
+    ///
+    /// Partitions consumed: those named by `offset_info` partitions, else all of `topicPartitions`.
+    /// Per partition, in order: `checkpoint` (model_dir's latest `.offset`), `fineTune` (only
+    /// when `checkpoint` is nil), `offset_info` partition offset, the timestamp rule through
+    /// `lookup(partition, unixMillis)` (returns the first offset at or after the time, or the
+    /// end offset when none is), else 0. A checkpoint offset is where training resumes (that
+    /// message is read again: at-least-once).
+    public static func resolve(topicPartitions: [Int32], checkpoint: [Int32: Int64]?, fineTune: [Int32: Int64]?,
+                               spec: OffsetSpec,
+                               lookup: (Int32, Int64) throws -> Int64) throws -> [PartitionStart] {
+        var partitions = topicPartitions
+        if case .partitions(let named) = spec {
+            let available = Set(topicPartitions)
+            for p in named.keys where !available.contains(p) {
+                throw TrainerError.config(field: "kafka_train_input.offset_info",
+                                          reason: "partition \(p) does not exist (topic has \(topicPartitions.sorted()))")
+            }
+            partitions = named.keys.sorted()
+        }
+        let saved = checkpoint ?? fineTune
+        let savedRule: StartRule = checkpoint != nil ? .checkpoint : .fineTuneCheckpoint
+        var out: [PartitionStart] = []
+        for p in partitions.sorted() {
+            if let o = saved?[p] {
+                out.append(PartitionStart(partition: p, offset: o, rule: savedRule))
+                continue
+            }
+            switch spec {
+            case .partitions(let named):
+                out.append(PartitionStart(partition: p, offset: named[p] ?? 0, rule: .offsetInfo))
+            case .timestamp(let ms):
+                out.append(PartitionStart(partition: p, offset: try lookup(p, ms), rule: .timestamp))
+            case .none:
+                out.append(PartitionStart(partition: p, offset: 0, rule: .beginning))
+            }
+        }
+        return out
+    }
+}
