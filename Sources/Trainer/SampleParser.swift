@@ -22,6 +22,11 @@ public struct SampleParser: Sendable {
     public private(set) var fields: [String]
     /// The label (first label field) of the last parsed line.
     public private(set) var label: Float = 0
+    /// Whether the last line had empty fields replaced by their `default_val` (then ``line`` differs from the input).
+    public private(set) var usedDefaults = false
+
+    /// The last parsed line with defaults filled in, joined by the separator.
+    public var line: [UInt8] { Array(fields.joined(separator: schema.separator).utf8) }
 
     public init(schema: SampleLayout) {
         self.schema = schema
@@ -52,8 +57,12 @@ public struct SampleParser: Sendable {
         if count < expected { fields[count] = String(Substring(bytes[start..<bytes.endIndex])) }
         count += 1
         guard count == expected else { throw .fieldCount(expected: expected, found: count) }
+        usedDefaults = false
         for (k, f) in schema.fields.enumerated() {
-            if fields[k].isEmpty { fields[k] = f.defaultValue }
+            if fields[k].isEmpty, !f.defaultValue.isEmpty {
+                fields[k] = f.defaultValue
+                usedDefaults = true
+            }
             if f.type.isNumeric, !Self.isNumber(fields[k], type: f.type) {
                 if schema.labelIndices.contains(k) { throw .badLabel(field: f.name, value: fields[k]) }
                 throw .notANumber(field: f.name, value: fields[k])

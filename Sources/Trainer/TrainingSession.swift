@@ -108,7 +108,7 @@ public final class TrainingSession {
                     logger.warning("bad sample skipped at \(source.describe(r)): \(error)")
                     continue
                 }
-                lines.append(r.value)
+                lines.append(parser.usedDefaults ? parser.line : r.value)
                 labels.append(parser.label)
                 if sampleLog != nil {
                     pendingLog += "\(r.partition)\t\(r.offset)\t\(r.key.map { String(decoding: $0, as: UTF8.self) } ?? "")\n"
