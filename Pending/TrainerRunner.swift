@@ -40,7 +40,7 @@ public enum TrainerRunner {
         let modelDir = config.modelDir
         let store = CheckpointStore(directory: modelDir)
         try FileManager.default.createDirectory(atPath: modelDir, withIntermediateDirectories: true)
-        try ExportFiles.writeDenseUpdateVariables(spec: config.spec, to: (modelDir as NSString).appendingPathComponent("DENSE_UPDATE_VARIABLES"))
+        try DenseUpdateVariablesFile.write(spec: config.spec, to: (modelDir as NSString).appendingPathComponent("DENSE_UPDATE_VARIABLES"))
 
         // Model: resume from model_dir, else fine_tune_checkpoint, else fresh.
         let optimizer = try config.optimizerSettings()

@@ -72,3 +72,13 @@ import Testing
         #expect(throws: TrainerError.self) { try CheckpointStore.resolve(path: dir + "/nope") }
     }
 }
+
+@Suite struct DenseUpdateVariablesFileTests {
+    @Test func namesToIdsAsJSON() throws {
+        let dir = makeTempDir()
+        try DenseUpdateVariablesFile.write(spec: tinySpec(), to: dir + "/DENSE_UPDATE_VARIABLES")
+        let data = try #require(FileManager.default.contents(atPath: dir + "/DENSE_UPDATE_VARIABLES"))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Int])
+        #expect(object == ["deep_feature/dnn_0/kernel": 0, "deep_feature/dnn_0/bias": 1, "deep_logits/kernel": 2])
+    }
+}
