@@ -95,7 +95,7 @@ func readAll(bootstrap: String, topic: String, partition: Int32 = 0) throws -> [
     defer { consumer.close() }
     let end = try consumer.watermarks(topic: topic, partition: partition).high
     guard end > 0 else { return [] }
-    try consumer.assign([(topic: topic, partition: partition, offset: .offset(0))])
+    try consumer.assign([PartitionAssignment(topic: topic, partition: partition, offset: .offset(0))])
     var out: [KafkaMessage] = []
     let deadline = Date().addingTimeInterval(20)
     while (out.last?.offset ?? -1) < end - 1 && Date() < deadline {

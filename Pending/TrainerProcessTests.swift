@@ -65,6 +65,7 @@ func tinySamples(_ n: Int, withBad: Bool = false) -> [String] {
     /// an export of the final checkpoint reads back identical and records the update topic's end.
     @Test func stopSignalFlushesAndUpdatesReplayExactly() throws {
         let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let broker = try BrokerProcess(topics: ["samples:2", "updates:1"], dir: dir)
         defer { broker.stop() }
         let n = 203
@@ -114,6 +115,7 @@ func tinySamples(_ n: Int, withBad: Bool = false) -> [String] {
     /// message at the saved offset is trained again), never earlier, and every later sample is trained.
     @Test func killNineThenRestartResumesAtCheckpointOffsets() throws {
         let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let broker = try BrokerProcess(topics: ["samples:2"], dir: dir)
         defer { broker.stop() }
         let n = 400
@@ -164,6 +166,7 @@ func tinySamples(_ n: Int, withBad: Bool = false) -> [String] {
                       "deepfm_combo_avazu_kafka_time_offset2.config"])
     func easyRecSampleConfigsTrain(_ name: String) throws {
         let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
         let broker = try BrokerProcess(topics: ["avazu:2"], dir: dir)
         defer { broker.stop() }
         let configPath = "/work/shared/compat/easyrec-samples/" + name

@@ -72,7 +72,7 @@ public enum TrainerRunner {
         let source: any SampleSource
         var positions: [Int32: Int64] = [:]
         var kafkaSource: KafkaSampleSource?
-        if proto.hasKafkaTrainInput, case .kafkaTrainInput(let k)? = proto.trainPath {
+        if case .kafkaTrainInput(let k)? = proto.trainPath {
             let settings = TrainerConfig.keyValues(k.configGlobal + k.configTopic, field: "kafka_train_input.config_global")
             let ks = try KafkaSampleSource(server: k.server, topic: k.topic, group: k.group, settings: settings, logger: logger)
             let spec = try OffsetSpec.parse(offsetInfo: k.offsetInfo, offsetTime: k.offsetTime)

@@ -54,7 +54,7 @@ public final class KafkaSampleSource: SampleSource {
     /// Starts consuming at the resolved start offsets.
     public func start(_ starts: [PartitionStart]) throws {
         do {
-            try consumer.assign(starts.map { (topic: topic, partition: $0.partition, offset: KafkaOffset.offset($0.offset)) })
+            try consumer.assign(starts.map { PartitionAssignment(topic: topic, partition: $0.partition, offset: .offset($0.offset)) })
         } catch {
             throw TrainerError.input(source: "kafka topic \(topic)", reason: "assign failed: \(error)")
         }
