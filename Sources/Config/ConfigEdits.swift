@@ -5,7 +5,8 @@ import SwiftProtobuf
 ///
 /// Paths use proto field names. A repeated message field takes a selector: `[i]`, `[:]`
 /// (all), `[i:j]`, or `[field=value]` / `[field[k]=value]` matching elements (EasyRec's
-/// `feature_configs[input_names[0]=site_id].embedding_dim`). A path starting with
+/// `feature_configs[input_names[0]=site_id].embedding_dim`; `[feature_name=x]` also matches a
+/// feature named by its input_names[0]). A path starting with
 /// `feature_configs` addresses `feature_config.features` when only that list is used.
 /// A value is a scalar (converted to the field's type: "100" works for an int) or, for a
 /// message field, a JSON object or a string holding JSON or text format; it replaces the
@@ -250,6 +251,10 @@ struct ConfigEditor {
             }
             chosen = items.indices.filter { i in
                 var v = items[i][kf.name]
+                // A feature's name is feature_name, else input_names[0] (as EasyRec resolves it).
+                if v == nil, kf.name == "feature_name", index == nil, case .array(let names)? = items[i]["input_names"] {
+                    v = names.first
+                }
                 if let index {
                     guard case .array(let arr)? = v, index < arr.count else { return false }
                     v = arr[index]

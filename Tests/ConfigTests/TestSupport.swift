@@ -36,12 +36,15 @@ func minimalConfig(train: String = "", extra: String = "", modelClass: String = 
     """
 }
 
-/// Runs `body` and returns the ConfigError it throws (nil when it does not throw).
-func configError(_ body: () throws(ConfigError) -> Void) -> ConfigError? {
+/// Runs `body` and returns the ConfigError it throws (nil when it does not throw or throws
+/// another error type, which the caller's #require then reports).
+func configError(_ body: () throws -> Void) -> ConfigError? {
     do {
         try body()
         return nil
+    } catch let e as ConfigError {
+        return e
     } catch {
-        return error
+        return nil
     }
 }
