@@ -68,6 +68,7 @@ struct TextToJSON {
             case (.message(let sub), .message(let body, _, _)):
                 let idx = counts[fd.name, default: 0]
                 counts[fd.name] = idx + 1
+                if fd.isRepeated, f.line > 0 { positions["\(fpath)[\(idx)]"] = TextPosition(line: f.line, column: f.column) }
                 values.append(try message(body, typeName: sub, path: fd.isRepeated ? "\(fpath)[\(idx)]" : fpath,
                                           plainPath: plain))
             case (.message(let sub), .list(let items, _, _)):
@@ -81,6 +82,9 @@ struct TextToJSON {
                     }
                     let idx = counts[fd.name, default: 0]
                     counts[fd.name] = idx + 1
+                    if case .message(_, let line, let column) = item, line > 0 {
+                        positions["\(fpath)[\(idx)]"] = TextPosition(line: line, column: column)
+                    }
                     values.append(try message(body, typeName: sub, path: "\(fpath)[\(idx)]", plainPath: plain))
                 }
             case (.message(let sub), .scalar(let s)):
