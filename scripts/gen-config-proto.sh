@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the committed Swift code for proto/easy_rec.proto. Not part of the build.
+# (The @unchecked Sendable in the generated code is swift-protobuf's copy-on-write storage;
+# see the note at the top of proto/easy_rec.proto.)
 # Needs protoc (apt-get install -y protobuf-compiler) and protoc-gen-swift 1.39.0:
 #   git clone https://github.com/apple/swift-protobuf /tmp/swift-protobuf
 #   (cd /tmp/swift-protobuf && git checkout 1.39.0 && swift build -c release --product protoc-gen-swift)

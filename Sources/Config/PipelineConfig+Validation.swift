@@ -169,6 +169,7 @@ extension PipelineConfig {
             guard !k.topic.isEmpty else { throw fail(.invalid, "\(field).topic", "topic is missing") }
             do throws(ConfigError) {
                 _ = try k.startPosition()
+                _ = try k.librdkafkaProperties()
             } catch {
                 throw fail(.badValue, "\(field).\(error.path)", error.reason)
             }

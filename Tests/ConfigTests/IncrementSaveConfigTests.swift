@@ -83,3 +83,54 @@ import Testing
         #expect(e.path == "train_config.dead_line" && e.line == 4)
     }
 }
+
+/// CLI / exporter conveniences.
+@Suite struct PipelineConfigIOTests {
+    @Test func loadWithEditsAndWrite() throws {
+        let c = try PipelineConfig.load(path: fixture("online_incr_kafka.config"),
+                                        editConfigJSON: #"{"train_config.incr_save_config.kafka.topic": "t2"}"#)
+        #expect(c.proto.trainConfig.incrSaveConfig.kafka.topic == "t2")
+        let unchanged = try PipelineConfig.load(path: fixture("online_incr_kafka.config"), editConfigJSON: "  ")
+        #expect(unchanged.proto.trainConfig.incrSaveConfig.kafka.topic == "kafka_model_20220408")
+
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("config-io-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("pipeline.config").path
+        try c.write(path: out)
+        try c.write(path: out)   // overwrite
+        #expect(try PipelineConfig.load(path: out).proto == c.proto)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["pipeline.config"])
+    }
+
+    @Test func setFeatureConfigsMovesEverythingToFeatureConfig() throws {
+        var c = try PipelineConfig.load(text: minimalConfig())
+        var f = EasyRec_FeatureConfig()
+        f.inputNames = ["a"]
+        f.hashBucketSize = 7
+        f.embeddingDim = 4
+        var g = f
+        g.inputNames = ["b"]
+        c.setFeatureConfigs([f, g])
+        try c.validate()
+        #expect(c.featureConfig(named: "a")?.hashBucketSize == 7 && c.allFeatureConfigs.count == 2)
+        c.setFeatureConfigs([f])
+        let e = try #require(configError { try c.validate() })
+        #expect(e.reason.contains("\"b\""))
+    }
+
+    @Test func librdkafkaProperties() throws {
+        var k = EasyRec_KafkaServer()
+        k.configGlobal = ["fetch.max.bytes=1048576", " sasl.password = a=b "]
+        k.configTopic = ["auto.offset.reset=earliest"]
+        let p = try k.librdkafkaProperties()
+        #expect(p.map(\.key) == ["fetch.max.bytes", "sasl.password", "auto.offset.reset"])
+        #expect(p.map(\.value) == ["1048576", "a=b", "earliest"])
+        k.configTopic = ["novalue"]
+        let e = try #require(configError { _ = try k.librdkafkaProperties() })
+        #expect(e.path == "config_topic")
+        let text = minimalConfig(extra: "kafka_train_input { server: 's' topic: 't' config_global: '=x' }")
+        let e2 = try #require(configError { _ = try PipelineConfig.load(text: text) })
+        #expect(e2.path == "kafka_train_input.config_global" && e2.line == 22)
+    }
+}

@@ -23,6 +23,11 @@
 //   protoc --descriptor_set_out=/dev/stdout --proto_path=proto proto/easy_rec.proto | base64 -w0
 //     -> Sources/Config/Generated/EasyRecDescriptor.swift
 // (protoc 3.21.12, protoc-gen-swift 1.39.0 built from apple/swift-protobuf).
+//
+// Sendable note: protoc-gen-swift declares the messages that keep their fields in a heap
+// `_StorageClass` (EasyRecConfig, TrainConfig, FeatureConfig) `@unchecked Sendable`. That is
+// safe: the storage is copy-on-write (every mutating accessor first copies it unless
+// `isKnownUniquelyReferenced`), so a value shared between tasks is never mutated in place.
 
 import SwiftProtobuf
 
