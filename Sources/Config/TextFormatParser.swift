@@ -107,8 +107,14 @@ struct TextFormatParser {
         return TextField(name: name, isExtension: isExtension, line: start.line, column: start.column, value: value)
     }
 
+    /// Deepest message nesting accepted (EasyRec configs use < 10; protobuf's own limit is 100).
+    static let maxDepth = 100
+
     private mutating func message() throws(ConfigError) -> TextValue {
         let open = current
+        guard stack.count <= TextFormatParser.maxDepth else {
+            throw error("messages nested deeper than \(TextFormatParser.maxDepth) levels")
+        }
         let closing: UInt8 = isSymbol("{") ? UInt8(ascii: "}") : UInt8(ascii: ">")
         try advance()
         let fields = try body(closing: closing, openLine: open.line, openColumn: open.column)
