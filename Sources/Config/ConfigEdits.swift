@@ -318,9 +318,7 @@ struct ConfigEditor {
                 return .message(try TextToJSON.fields(fromJSON: members), line: 0, column: 0)
             }
             do throws(ConfigError) {
-                var body = try TextFormatParser.parse(t, source: source)
-                // Accept a block in braces as well: "{ kafka { ... } }" parsed as text.
-                if body.isEmpty && !t.isEmpty { body = [] }
+                let body = try TextFormatParser.parse(t, source: source)
                 return .message(body, line: 0, column: 0)
             } catch {
                 var e = error
