@@ -130,16 +130,6 @@ public struct TrainerConfig {
         return try SampleLayout(fields: fields, labelFields: dc.labelFields, separator: dc.separator)
     }
 
-    /// `key=value` strings (librdkafka settings) into a dictionary; malformed entries are skipped.
-    static func keyValues(_ entries: [String], field: String) -> [String: String] {
-        var out: [String: String] = [:]
-        for e in entries {
-            guard let eq = e.firstIndex(of: "=") else { continue }
-            out[String(e[..<eq]).trimmingCharacters(in: .whitespaces)] = String(e[e.index(after: eq)...]).trimmingCharacters(in: .whitespaces)
-        }
-        return out
-    }
-
     static func absolute(_ path: String) -> String {
         path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }

@@ -173,7 +173,7 @@ func tinySamples(_ n: Int, withBad: Bool = false) -> [String] {
         let configText = try String(contentsOfFile: configPath, encoding: .utf8)
         // The time configs start at 1650765731 (unix) or 20220517 20:00:00 (local time).
         let startSeconds: Int64 = name.hasSuffix("offset2.config")
-            ? try OffsetSpec.parseTime("20220517 20:00:00", field: "t", timeZone: .current) : 1_650_765_731
+            ? try #require(ConfigTime.parseDateTime("20220517 20:00:00")) : 1_650_765_731
         let perPartition = 60
         let lines = (0..<(2 * perPartition)).map { avazuLine($0) }
         // Per partition, message k has timestamp start - 20 s + k s: the first at/after start is offset 20.

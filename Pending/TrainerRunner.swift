@@ -73,9 +73,10 @@ public enum TrainerRunner {
         var positions: [Int32: Int64] = [:]
         var kafkaSource: KafkaSampleSource?
         if case .kafkaTrainInput(let k)? = proto.trainPath {
-            let settings = TrainerConfig.keyValues(k.configGlobal + k.configTopic, field: "kafka_train_input.config_global")
+            var settings: [String: String] = [:]
+            for (key, value) in try k.librdkafkaProperties() { settings[key] = value }
             let ks = try KafkaSampleSource(server: k.server, topic: k.topic, group: k.group, settings: settings, logger: logger)
-            let spec = try OffsetSpec.parse(offsetInfo: k.offsetInfo, offsetTime: k.offsetTime)
+            let spec = OffsetSpec(try k.startPosition())
             let starts = try StartPosition.resolve(topicPartitions: try ks.partitions(), checkpoint: savedOffsets,
                                                    fineTune: fineTuneOffsets, spec: spec) { p, ms in
                 try ks.offsetForTime(partition: p, unixMillis: ms)

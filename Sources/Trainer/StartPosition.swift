@@ -1,3 +1,4 @@
+import Config
 import Foundation
 
 /// Which rule of trainer.md ("Inputs") chose a partition's start offset.
@@ -34,40 +35,13 @@ public enum OffsetSpec: Sendable, Equatable {
     /// Unix time in milliseconds.
     case timestamp(Int64)
 
-    /// Parses `offset_info` (JSON `{"0": 5, "1": 10}` or `{"timestamp": 1650765731}`) and
-    /// `offset_time` (unix seconds, or `"YYYYmmdd HH:MM:SS"` in `timeZone`); offset_info wins when both are set.
-    public static func parse(offsetInfo: String?, offsetTime: String?, timeZone: TimeZone = .current) throws -> OffsetSpec {
-        if let info = offsetInfo?.trimmingCharacters(in: .whitespacesAndNewlines), !info.isEmpty {
-            guard let data = info.data(using: .utf8),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-                throw TrainerError.config(field: "kafka_train_input.offset_info", reason: "not a JSON object: \(info)")
-            }
-            if let ts = object["timestamp"] {
-                guard object.count == 1, let seconds = OffsetMap.int64(ts) else {
-                    throw TrainerError.config(field: "kafka_train_input.offset_info",
-                                              reason: "\"timestamp\" must be the only key and an integer of unix seconds: \(info)")
-                }
-                return .timestamp(seconds * 1000)
-            }
-            return .partitions(try OffsetMap.decode(info, source: "kafka_train_input.offset_info"))
+    /// From the Config module's parsed `offset_info` / `offset_time` (nil: neither set).
+    public init(_ position: KafkaStartPosition?) {
+        switch position {
+        case .partitionOffsets(let p)?: self = .partitions(p)
+        case .timestamp(let seconds)?: self = .timestamp(seconds * 1000)
+        case nil: self = .none
         }
-        if let time = offsetTime?.trimmingCharacters(in: .whitespacesAndNewlines), !time.isEmpty {
-            return .timestamp(try parseTime(time, field: "kafka_train_input.offset_time", timeZone: timeZone) * 1000)
-        }
-        return .none
-    }
-
-    /// Unix seconds from `"1650765731"` or `"20220517 20:00:00"` (in `timeZone`).
-    public static func parseTime(_ text: String, field: String, timeZone: TimeZone) throws -> Int64 {
-        if let seconds = Int64(text) { return seconds }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = timeZone
-        f.dateFormat = "yyyyMMdd HH:mm:ss"
-        guard let date = f.date(from: text) else {
-            throw TrainerError.config(field: field, reason: "expected unix seconds or \"YYYYmmdd HH:MM:SS\", got \"\(text)\"")
-        }
-        return Int64(date.timeIntervalSince1970)
     }
 }
 

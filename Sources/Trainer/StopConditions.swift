@@ -51,11 +51,6 @@ public struct StopConditions: Sendable {
         self.stopFileInterval = stopFileInterval
     }
 
-    /// Parses `dead_line` ("YYYYmmdd HH:MM:SS" in `timeZone`, or unix seconds) into unix seconds.
-    public static func parseDeadline(_ text: String, timeZone: TimeZone = .current) throws -> Double {
-        Double(try OffsetSpec.parseTime(text.trimmingCharacters(in: .whitespaces), field: "train_config.dead_line", timeZone: timeZone))
-    }
-
     /// The reason to stop now, if any. `time` is unix seconds.
     public mutating func check(globalStep: Int, time: Double) -> StopReason? {
         if numSteps > 0, globalStep >= numSteps { return .numSteps }

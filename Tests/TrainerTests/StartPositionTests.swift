@@ -1,3 +1,4 @@
+import Config
 import Foundation
 import Testing
 @testable import Trainer
@@ -11,14 +12,14 @@ import Testing
     }
 
     @Test func offsetInfoPartitionsChooseAndStartThosePartitions() throws {
-        let spec = try OffsetSpec.parse(offsetInfo: "{\"0\": 5, \"1\": 10}", offsetTime: nil)
+        let spec = try offsetSpec(info: "{\"0\": 5, \"1\": 10}")
         let starts = try StartPosition.resolve(topicPartitions: [0, 1, 2, 3], checkpoint: nil, fineTune: nil, spec: spec, lookup: noLookup)
         #expect(starts == [PartitionStart(partition: 0, offset: 5, rule: .offsetInfo),
                            PartitionStart(partition: 1, offset: 10, rule: .offsetInfo)])
     }
 
     @Test func checkpointBeatsEverythingAndFineTuneOnlyWithoutCheckpoint() throws {
-        let spec = try OffsetSpec.parse(offsetInfo: "{\"timestamp\": 1650765731}", offsetTime: nil)
+        let spec = try offsetSpec(info: "{\"timestamp\": 1650765731}")
         let looked = try StartPosition.resolve(topicPartitions: [0, 1], checkpoint: [0: 7], fineTune: [0: 3, 1: 4], spec: spec) { p, t in
             #expect(t == 1_650_765_731_000)
             return 100 + Int64(p)
@@ -35,14 +36,21 @@ import Testing
         #expect(starts == [PartitionStart(partition: 0, offset: 0, rule: .beginning), PartitionStart(partition: 1, offset: 0, rule: .beginning)])
     }
 
+    /// The OffsetSpec of a kafka_train_input with the given offset_info / offset_time (parsed by Config).
+    func offsetSpec(info: String? = nil, time: String? = nil) throws -> OffsetSpec {
+        var k = EasyRec_KafkaServer()
+        if let info { k.offsetInfo = info }
+        if let time { k.offsetTime = time }
+        return OffsetSpec(try k.startPosition(timeZone: utc))
+    }
+
     @Test func offsetTimeFormats() throws {
-        #expect(try OffsetSpec.parse(offsetInfo: nil, offsetTime: "1650765731") == .timestamp(1_650_765_731_000))
-        #expect(try OffsetSpec.parse(offsetInfo: nil, offsetTime: "20220517 20:00:00", timeZone: utc) == .timestamp(1_652_817_600_000))
-        #expect(try OffsetSpec.parse(offsetInfo: "", offsetTime: "") == .none)
-        #expect(throws: TrainerError.self) { try OffsetSpec.parse(offsetInfo: nil, offsetTime: "yesterday") }
-        #expect(throws: TrainerError.self) { try OffsetSpec.parse(offsetInfo: "{\"0\": -1}", offsetTime: nil) }
-        #expect(throws: TrainerError.self) { try OffsetSpec.parse(offsetInfo: "{\"x\": 1}", offsetTime: nil) }
-        #expect(throws: TrainerError.self) { try OffsetSpec.parse(offsetInfo: "[1]", offsetTime: nil) }
+        #expect(try offsetSpec(time: "1650765731") == .timestamp(1_650_765_731_000))
+        #expect(try offsetSpec(time: "20220517 20:00:00") == .timestamp(1_652_817_600_000))
+        #expect(try offsetSpec() == .none)
+        #expect(throws: ConfigError.self) { try offsetSpec(time: "yesterday") }
+        #expect(throws: ConfigError.self) { try offsetSpec(info: "{\"0\": -1}") }
+        #expect(throws: ConfigError.self) { try offsetSpec(info: "[1]") }
     }
 
     @Test func unknownPartitionInOffsetInfoIsAnError() throws {
