@@ -78,9 +78,9 @@ public final class TrainingSession {
         }
 
         var lines: [[UInt8]] = []
+        var origins: [SampleRecord] = []
         var labels: [Float] = []
         var pending: [Int32: Int64] = [:]
-        var pendingLog = ""
         lines.reserveCapacity(settings.batchSize)
         labels.reserveCapacity(settings.batchSize)
         var batch = EncodedBatch(columnCount: spec.columns.count)
@@ -105,14 +105,13 @@ public final class TrainingSession {
                     try parser.parse(String(decoding: r.value, as: UTF8.self))
                 } catch {
                     bad += 1
+                    progress.clearBar()
                     logger.warning("bad sample skipped at \(source.describe(r)): \(error)")
                     continue
                 }
                 lines.append(parser.usedDefaults ? parser.line : r.value)
+                origins.append(r)
                 labels.append(parser.label)
-                if sampleLog != nil {
-                    pendingLog += "\(r.partition)\t\(r.offset)\t\(r.key.map { String(decoding: $0, as: UTF8.self) } ?? "")\n"
-                }
             }
             let exhausted = records.isEmpty && source.isExhausted
             guard lines.count >= settings.batchSize || (exhausted && !lines.isEmpty) else {
@@ -124,7 +123,15 @@ public final class TrainingSession {
                 }
                 continue
             }
-            try encoder.encode(lines: lines, into: &batch)
+            do {
+                try encoder.encode(lines: lines, into: &batch)
+            } catch {
+                // Some line passed the parser but not feature encoding: find and drop it, keep the rest.
+                bad += dropUnencodable(&lines, &labels, &origins, batchError: error)
+                // Refill the batch from the input before training (unless the input is done).
+                if lines.isEmpty || (lines.count < settings.batchSize && !exhausted) { continue }
+                try encoder.encode(lines: lines, into: &batch)
+            }
             let (loss, probs) = model.trainStep(batch: batch, labels: labels)
             guard !loss.isNaN || probs.count == labels.count else {
                 throw TrainerError.input(source: "batch at step \(model.globalStep)", reason: "the model rejected the encoded batch")
@@ -135,12 +142,16 @@ public final class TrainingSession {
             windowSamples += lines.count
             for (p, o) in pending { positions[p] = o }
             pending.removeAll(keepingCapacity: true)
-            if !pendingLog.isEmpty {
-                sampleLog?.write(Data(pendingLog.utf8))
-                pendingLog = ""
+            if let log = sampleLog {
+                var text = ""
+                for r in origins {
+                    text += "\(r.partition)\t\(r.offset)\t\(r.key.map { String(decoding: $0, as: UTF8.self) } ?? "")\n"
+                }
+                log.write(Data(text.utf8))
             }
             lines.removeAll(keepingCapacity: true)
             labels.removeAll(keepingCapacity: true)
+            origins.removeAll(keepingCapacity: true)
 
             let step = model.globalStep
             let t = clock()
@@ -178,6 +189,32 @@ public final class TrainingSession {
         return TrainingSummary(reason: reason, globalStep: step, stepsTrained: step - startStep, samplesTrained: samples,
                                badSamples: bad, updateMessages: saver?.messagesSent ?? 0, updateBytes: saver?.bytesSent ?? 0,
                                checkpoints: checkpointsWritten, seconds: elapsed, positions: positions)
+    }
+
+    /// Encodes lines one by one, removes those that fail (logging where they came from) and
+    /// returns how many were removed.
+    func dropUnencodable(_ lines: inout [[UInt8]], _ labels: inout [Float], _ origins: inout [SampleRecord],
+                         batchError: any Error) -> Int {
+        var single = EncodedBatch(columnCount: spec.columns.count)
+        var keep: [Int] = []
+        for i in lines.indices {
+            do {
+                try encoder.encode(lines: [lines[i]], into: &single)
+                keep.append(i)
+            } catch {
+                progress.clearBar()
+                logger.warning("bad sample skipped at \(source.describe(origins[i])): \(error)")
+            }
+        }
+        if keep.count == lines.count {
+            logger.warning("batch encoding failed (\(batchError)) but every line encodes alone; skipping the batch")
+            keep = []
+        }
+        let removed = lines.count - keep.count
+        lines = keep.map { lines[$0] }
+        labels = keep.map { labels[$0] }
+        origins = keep.map { origins[$0] }
+        return removed
     }
 
     /// Writes a checkpoint of the current state (parameters, optimizer slots, offsets).

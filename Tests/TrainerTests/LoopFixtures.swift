@@ -49,13 +49,16 @@ final class CountingModel: TrainingModel {
     func restoreOptimizerState(_ state: [String: (shape: [Int], values: [Float])]) throws { slots = state }
 }
 
-/// Samples `label,a` where a is an integer: column 0 gets id `a mod 5`.
+struct EncodeFailure: Error {}
+
+/// Samples `label,a` where a is an integer: column 0 gets id `a mod 5`; a >= 1000 fails to encode.
 struct ModEncoder: BatchEncoding {
     func encode(lines: [[UInt8]], into out: inout EncodedBatch) throws {
         out.reset()
         for l in lines {
             let f = String(decoding: l, as: UTF8.self).split(separator: ",")
-            out.columns[0].append(id: Int64(f[1])! % 5)
+            guard f.count == 2, let a = Int64(f[1]), a < 1000 else { throw EncodeFailure() }
+            out.columns[0].append(id: a % 5)
             out.columns[0].endItem()
             out.columns[1].endItem()
         }

@@ -91,6 +91,22 @@ import Testing
         #expect(CheckpointStore(directory: dir).latest()?.step == 7)
     }
 
+    @Test func linesFailingFeatureEncodingAreSkippedNotFatal() throws {
+        var recs = records(20, partitions: 1)
+        recs[3].value = Array("1,5000".utf8)
+        recs[11].value = Array("0,7000".utf8)
+        let model = CountingModel()
+        let dir = makeTempDir()
+        var s = TrainingSettings(batchSize: 4)
+        s.sampleLogPath = dir + "/samples.log"
+        let summary = try session(model, MemorySource(recs, finite: true), nil, dir: nil, s).run()
+        #expect(summary.badSamples == 2)
+        #expect(summary.samplesTrained == 18)
+        #expect(model.batchSizes == [4, 4, 4, 4, 2])
+        let logged = try String(contentsOfFile: dir + "/samples.log", encoding: .utf8).split(separator: "\n").map { $0.split(separator: "\t")[1] }
+        #expect(logged.count == 18 && !logged.contains("3") && !logged.contains("11"))
+    }
+
     @Test func signalStopsGracefully() throws {
         let model = CountingModel()
         let s = TrainingSettings(batchSize: 2)
