@@ -236,7 +236,10 @@ enum FGConfigReader {
                 embeddingDim: try dimension(e, feature: feature) ?? fileDim,
                 combiner: try string(e, "combiner", feature: feature) ?? "sum")
         }
-        let combiner = try string(o, "combiner", feature: feature) ?? "sum"
+        var combiner = try string(o, "combiner", feature: feature) ?? "sum"
+        if o["feature_type"] == .string("lookup_feature"), ["min", "max", "count"].contains(combiner) {
+            combiner = "sum"  // a lookup combiner (how hits combine), not an embedding combiner
+        }
         guard ["sum", "mean", "sqrtn"].contains(combiner) else {
             throw .invalidField(feature: feature, field: "combiner", reason: "expected sum, mean or sqrtn, got '\(combiner)'")
         }
@@ -329,10 +332,7 @@ enum FGConfigReader {
         var pruneTo = try int(o, "prune_to", feature: name)
         if pruneTo == nil { pruneTo = try int(o, "pruneLimit", feature: name) }
         if let p = pruneTo, p < 0 { throw .invalidField(feature: name, field: "prune_to", reason: "must not be negative") }
-        var training = try training(o, feature: name, fileDim: fileDim)
-        if type == .lookup, ["min", "max", "count"].contains(combinerText) {
-            training.combiner = "sum"  // a lookup combiner, not an embedding combiner
-        }
+        let training = try training(o, feature: name, fileDim: fileDim)
         return FGFeature(
             name: name, featureName: featureName, type: type, inputs: inputs,
             needPrefix: try bool(o, "need_prefix", feature: name) ?? true,

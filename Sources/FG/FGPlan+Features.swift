@@ -4,7 +4,8 @@ extension FGPlan {
     func evaluateId(_ f: CompiledFeature, _ value: FeatureValue?, _ batch: inout FeatureBatch) {
         var produced = 0
         if let value {
-            FGAtoms.forEach(value, limit: f.valueLimit) { atom in
+            FGAtoms.forEach(value, limit: limits.maxValuesPerInput) { atom in
+                guard produced < f.outputLimit else { return false }
                 let mark = batch.bytes.count
                 batch.bytes.append(contentsOf: f.prefix)
                 let valueStart = batch.bytes.count
