@@ -46,17 +46,21 @@ public struct ColumnEncoder: Sendable {
     }
 }
 
-/// One column bound to its slots (internal).
-struct EncoderColumn: Sendable {
+/// One column bound to its slots (internal; a class so the hot loop does not copy its fields).
+final class EncoderColumn: Sendable {
     let spec: FeatureColumnSpec
     let slots: [Int]
     /// Vocabulary: fingerprint -> indices of words with that fingerprint.
     let vocabIndex: [UInt64: [Int32]]
     let vocabWords: [[UInt8]]
+    let kind: FeatureColumnSpec.Kind
+    let isCombo: Bool
 
     init(spec: FeatureColumnSpec, slots: [Int]) {
         self.spec = spec
         self.slots = slots
+        self.kind = spec.kind
+        if case .combo = spec.kind { isCombo = true } else { isCombo = false }
         if case .vocabulary(let words) = spec.kind {
             var idx: [UInt64: [Int32]] = [:]
             vocabWords = words.map { Array($0.utf8) }
@@ -134,7 +138,7 @@ struct EncoderColumn: Sendable {
             if let w = weightRange, let x = number(batch, raw, w.lowerBound + k) { return Float(x) }
             return batch.weights[e]
         }
-        switch spec.kind {
+        switch kind {
         case .hashed(let size):
             guard size > 0 else { return }
             for (k, e) in r.enumerated() {
@@ -177,10 +181,6 @@ struct EncoderColumn: Sendable {
         }
     }
 
-    var isCombo: Bool {
-        if case .combo = spec.kind { return true }
-        return false
-    }
 
     /// TensorFlow's hashed cross over the Cartesian product of the inputs' ids (last input fastest).
     func encodeCrossed(_ batch: FeatureBatch, _ raw: UnsafeRawBufferPointer, _ item: Int, _ size: Int,

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Throughput benchmark of FG evaluation plus column encoding (wired into `make bench` by the
 /// coordinator; `odl fg --bench` runs it).
 public enum FGBenchmark {
@@ -66,6 +70,7 @@ public enum FGBenchmark {
                 try plan.evaluate(r, into: &batch)
                 try encoder.encode(batch, into: &encoded)
             }
+            let allocationsBefore = allocationCount()
             let clock = ContinuousClock()
             let start = clock.now
             for i in 0..<iterations {
@@ -74,14 +79,32 @@ public enum FGBenchmark {
                 checksum &+= encoded.columns[i % encoded.columns.count].ids.last ?? 0
             }
             let elapsed = clock.now - start
+            let allocationsAfter = allocationCount()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             let itemFeatures = Double(iterations * 100 * config.features.count)
             let rate = itemFeatures / max(seconds, 1e-9)
             let perRequest = seconds / Double(iterations) * 1e6
+            var allocations = ""
+            if let a = allocationsBefore, let b = allocationsAfter {
+                allocations = ", heap allocations/request: \(Double(b - a) / Double(iterations))"
+            }
             return "fg: \(config.features.count) features x 100 items, \(iterations) requests: "
-                + "\(Int(rate)) item-features/s (FG + column encoding), \(Int(perRequest)) us/request [checksum \(checksum)]"
+                + "\(Int(rate)) item-features/s (FG + column encoding), \(Int(perRequest)) us/request"
+                + allocations + " [checksum \(checksum)]"
         } catch {
             return "fg: benchmark failed: \(error)"
         }
+    }
+
+    /// Process-wide heap allocation count when an allocation-counting `malloc` shim exporting
+    /// `fg_alloc_count` is preloaded (LD_PRELOAD); nil otherwise.
+    static func allocationCount() -> UInt? {
+        #if canImport(Glibc)
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "fg_alloc_count") else { return nil }
+        typealias Counter = @convention(c) () -> UInt
+        return unsafeBitCast(sym, to: Counter.self)()
+        #else
+        return nil
+        #endif
     }
 }

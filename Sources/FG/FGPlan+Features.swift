@@ -29,7 +29,7 @@ extension FGPlan {
     // MARK: raw_feature
 
     func evaluateRaw(_ f: CompiledFeature, _ value: FeatureValue?, _ batch: inout FeatureBatch) {
-        let dim = f.feature.valueDimension
+        let dim = f.valueDimension
         var produced = 0
         if let value {
             FGAtoms.forEach(value, limit: dim) { atom in
@@ -52,14 +52,14 @@ extension FGPlan {
         batch.scratch.bounds.removeAll(keepingCapacity: true)
         batch.scratch.inputStarts.removeAll(keepingCapacity: true)
         batch.scratch.bounds.append(0)
-        for (index, input) in f.inputs.enumerated() {
+        for index in 0..<f.inputCount {
             batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
             let resolved: ResolvedInput
             switch index {
             case 0: resolved = in0
             case 1: resolved = in1
             case 2: resolved = in2
-            default: resolved = ResolvedInput(input, request)
+            default: resolved = ResolvedInput(f.inputs[index], request)
             }
             guard let v = resolved.value(item) else { return }
             FGAtoms.forEach(v, limit: limits.maxValuesPerInput) { atom in
@@ -74,7 +74,7 @@ extension FGPlan {
                 return  // an input without values: no combination
             }
         }
-        let m = f.inputs.count
+        let m = f.inputCount
         batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
         batch.scratch.odometer.removeAll(keepingCapacity: true)
         for k in 0..<m { batch.scratch.odometer.append(batch.scratch.inputStarts[k]) }
@@ -172,9 +172,8 @@ extension FGPlan {
     func evaluateLookup(_ f: CompiledFeature, map: ResolvedInput, key: ResolvedInput, item: Int,
                         _ batch: inout FeatureBatch) {
         if !map.isBroadcast || item == 0 { buildLookupMap(map.value(item), &batch.scratch) }
-        let feature = f.feature
-        let discrete = feature.needDiscrete
-        let weighted = feature.outputsWeights
+        let discrete = f.needDiscrete
+        let weighted = f.outputsWeights
         var acc = 0.0, hits = 0, lo = Double.infinity, hi = -Double.infinity
         var produced = 0
         if let keyValue = key.value(item) {
@@ -212,7 +211,7 @@ extension FGPlan {
                         guard let w, w.isFinite else { batch.truncateBytes(to: mark); continue }
                         batch.closeEntry(weight: w)
                     } else {
-                        if feature.needKey { batch.bytes.append(UInt8(ascii: "_")) } else { batch.truncateBytes(to: mark + f.prefix.count) }
+                        if f.needKey { batch.bytes.append(UInt8(ascii: "_")) } else { batch.truncateBytes(to: mark + f.prefix.count) }
                         if useDefault, let d = f.lookupDefault { batch.bytes.append(contentsOf: d) }
                         else { batch.bytes.append(contentsOf: batch.scratch.mapBytes[v0..<v1]) }
                         batch.closeEntry()
@@ -232,7 +231,7 @@ extension FGPlan {
         }
         if !discrete {
             var y: Double
-            switch feature.lookupCombiner {
+            switch f.lookupCombiner {
             case .sum: y = acc
             case .mean: y = hits > 0 ? acc / Double(hits) : 0
             case .min: y = hits > 0 ? lo : 0
@@ -291,23 +290,22 @@ extension FGPlan {
                        item: Int, _ batch: inout FeatureBatch) {
         if !user.isBroadcast || item == 0 { buildMatchMap(user.value(item), &batch.scratch) }
         guard !batch.scratch.matchRanges.isEmpty, let keyValue = key.value(item) else {
-            if !f.feature.needDiscrete { f.emitFloat(f.rawDefault, &batch) }
+            if !f.needDiscrete { f.emitFloat(f.rawDefault, &batch) }
             return
         }
-        let feature = f.feature
         // scratch.bytes: [category][keys...]; bounds[0..<1] is the category (empty for ALL)
         batch.scratch.bytes.removeAll(keepingCapacity: true)
         batch.scratch.bounds.removeAll(keepingCapacity: true)
         batch.scratch.bounds.append(0)
-        if feature.matchCategory != nil {
+        if f.hasMatchCategory {
             guard let c = category.value(item) else {
-                if !feature.needDiscrete { f.emitFloat(f.rawDefault, &batch) }
+                if !f.needDiscrete { f.emitFloat(f.rawDefault, &batch) }
                 return
             }
             FGAtoms.forEach(c, limit: 1) { atom in FGAtoms.append(atom, to: &batch.scratch.bytes); return false }
         }
         batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
-        let keyLimit = feature.matchType == .hit ? 1 : f.valueLimit
+        let keyLimit = f.matchType == .hit ? 1 : f.valueLimit
         FGAtoms.forEach(keyValue, limit: keyLimit) { atom in
             FGAtoms.append(atom, to: &batch.scratch.bytes)
             batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
@@ -325,16 +323,16 @@ extension FGPlan {
                 let mr = batch.scratch.matchRanges
                 let pc0 = Int(mr[r]), pc1 = Int(mr[r + 1]), pk0 = Int(mr[r + 2]), pk1 = Int(mr[r + 3])
                 let pv0 = Int(mr[r + 4]), pv1 = Int(mr[r + 5])
-                if feature.matchCategory != nil,
+                if f.hasMatchCategory,
                    !equalRange(batch.scratch.matchBytes, pc0, pc1, batch.scratch.bytes, c0, c1) { continue }
                 guard equalRange(batch.scratch.matchBytes, pk0, pk1, batch.scratch.bytes, k0, k1) else { continue }
-                if feature.needDiscrete {
+                if f.needDiscrete {
                     let mark = batch.bytes.count
                     batch.bytes.append(contentsOf: f.prefix)
                     batch.bytes.append(contentsOf: batch.scratch.matchBytes[pc0..<pc1])
                     batch.bytes.append(UInt8(ascii: "_"))
                     batch.bytes.append(contentsOf: batch.scratch.matchBytes[pk0..<pk1])
-                    if feature.outputsWeights {
+                    if f.outputsWeights {
                         let w = batch.scratch.matchBytes.withUnsafeBytes { FGMath.parseFloat(UnsafeRawBufferPointer(rebasing: $0[pv0..<pv1])) }
                         guard let w, w.isFinite else { batch.truncateBytes(to: mark); continue }
                         batch.closeEntry(weight: w)
@@ -349,10 +347,10 @@ extension FGPlan {
                     floats += 1
                 }
                 produced += 1
-                if feature.matchType == .hit { break outer }
+                if f.matchType == .hit { break outer }
             }
         }
-        if !feature.needDiscrete && floats == 0 { f.emitFloat(f.rawDefault, &batch) }
+        if !f.needDiscrete && floats == 0 { f.emitFloat(f.rawDefault, &batch) }
     }
 
     // MARK: overlap_feature

@@ -23,23 +23,23 @@ public struct FGPlan: Sendable {
         let n = request.itemIds.count
         batch.begin(names: outputNames, itemCount: n)
         for f in compiled {
-            let in0 = f.inputs.count > 0 ? ResolvedInput(f.inputs[0], request) : .missing
-            let in1 = f.inputs.count > 1 ? ResolvedInput(f.inputs[1], request) : .missing
-            let in2 = f.inputs.count > 2 ? ResolvedInput(f.inputs[2], request) : .missing
-            if f.feature.sequence != nil {
+            let in0 = f.inputCount > 0 ? ResolvedInput(f.inputs[0], request) : .missing
+            let in1 = f.inputCount > 1 ? ResolvedInput(f.inputs[1], request) : .missing
+            let in2 = f.inputCount > 2 ? ResolvedInput(f.inputs[2], request) : .missing
+            if f.isSequence {
                 batch.beginSlot(broadcast: true, weighted: false)
                 evaluateSequence(f, request, &batch)
                 batch.endItem()
                 continue
             }
             var broadcast = in0.isBroadcast && in1.isBroadcast && in2.isBroadcast
-            if f.feature.type == .combo {
+            if f.inputCount > 3 {
                 for input in f.inputs.dropFirst(3) where !ResolvedInput(input, request).isBroadcast { broadcast = false }
             }
-            batch.beginSlot(broadcast: broadcast, weighted: f.feature.outputsWeights)
+            batch.beginSlot(broadcast: broadcast, weighted: f.outputsWeights)
             let count = broadcast ? min(1, n) : n
             for item in 0..<count {
-                switch f.feature.type {
+                switch f.type {
                 case .id: evaluateId(f, in0.value(item), &batch)
                 case .raw: evaluateRaw(f, in0.value(item), &batch)
                 case .combo: evaluateCombo(f, in0, in1, in2, request, item, &batch)
@@ -61,8 +61,9 @@ public struct FGPlan: Sendable {
     }
 }
 
-/// A feature with its byte-level constants precomputed (internal).
-struct CompiledFeature: Sendable {
+/// A feature with its byte-level constants precomputed (internal). A class so that the hot loop
+/// passes one reference instead of copying (and retaining) every field.
+final class CompiledFeature: Sendable {
     let feature: FGFeature
     let inputs: [FGInput]
     let prefix: [UInt8]
@@ -76,6 +77,18 @@ struct CompiledFeature: Sendable {
     let outputLimit: Int
     /// Request keys of a sequence sub-feature's own value list (`<sequence>__<field>`).
     let sequenceKeys: [String]
+    let type: FGFeatureType
+    let isSequence: Bool
+    let inputCount: Int
+    let outputsWeights: Bool
+    let normalizer: FGNormalizer
+    let bucketizeBoundaries: [Double]?
+    let needDiscrete: Bool
+    let needKey: Bool
+    let lookupCombiner: FGLookupCombiner
+    let hasMatchCategory: Bool
+    let matchType: FGMatchType
+    let valueDimension: Int
 
     init(_ f: FGFeature, limits: FGLimits) {
         feature = f
@@ -90,6 +103,18 @@ struct CompiledFeature: Sendable {
         separator = Array(f.separator.utf8)
         valueLimit = min(f.pruneTo ?? Int.max, limits.maxValuesPerInput)
         outputLimit = min(f.pruneTo ?? Int.max, limits.maxOutputsPerFeature)
+        type = f.type
+        isSequence = f.sequence != nil
+        inputCount = ins.count
+        outputsWeights = f.outputsWeights
+        normalizer = f.normalizer
+        bucketizeBoundaries = f.bucketizeBoundaries
+        needDiscrete = f.needDiscrete
+        needKey = f.needKey
+        lookupCombiner = f.lookupCombiner
+        hasMatchCategory = f.matchCategory != nil
+        matchType = f.matchType
+        valueDimension = f.valueDimension
         if let seq = f.sequence, let field = f.inputs.first?.field {
             sequenceKeys = [seq.name + "__" + field, seq.column + "__" + field]
         } else {
@@ -123,8 +148,8 @@ struct CompiledFeature: Sendable {
     /// Emit a float output: normalized, then bucketized (bucket id entry) or a bare number.
     @inline(__always)
     func emitFloat(_ x: Double, _ batch: inout FeatureBatch) {
-        let y = feature.normalizer.apply(x)
-        if let b = feature.bucketizeBoundaries {
+        let y = normalizer.apply(x)
+        if let b = bucketizeBoundaries {
             let k = CompiledFeature.bucket(y, b)
             FGMath.appendInt(Int64(k), to: &batch.bytes)
             batch.closeEntry(number: Double(k))
