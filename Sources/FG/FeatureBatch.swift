@@ -1,7 +1,8 @@
 /// Named feature slots x items, each holding a list of values: byte-string ids (with weights)
 /// or floats. FG writes its outputs here (processor path), training samples and bypass requests
 /// are loaded here (trainer path), and ``ColumnEncoder`` reads it. Reuse one per worker:
-/// buffers keep their capacity across requests.
+/// buffers keep their capacity across requests. Accessors take `slot < names.count` and
+/// `item < itemCount` (a precondition, as for array subscripts).
 public struct FeatureBatch: Sendable {
     /// Slot names (FG outputs in fg.json order, or sample/input field names).
     public internal(set) var names: [String]
@@ -59,6 +60,15 @@ public struct FeatureBatch: Sendable {
             if !numbers[e].isNaN { return numbers[e] }
             return bytes.withUnsafeBytes { FGMath.parseDouble(UnsafeRawBufferPointer(rebasing: $0[Int(bounds[e])..<Int(bounds[e + 1])])) }
         }
+    }
+
+    /// The first value of one item of one slot as a number (labels of training samples);
+    /// nil when the slot is empty there or not numeric. Does not allocate.
+    public func firstNumber(slot: Int, item: Int) -> Double? {
+        let r = entryRange(slot: slot, item: item)
+        guard let e = r.first else { return nil }
+        if !numbers[e].isNaN { return numbers[e] }
+        return bytes.withUnsafeBytes { FGMath.parseDouble(UnsafeRawBufferPointer(rebasing: $0[Int(bounds[e])..<Int(bounds[e + 1])])) }
     }
 
     /// True when entry `e` is numeric without bytes (float FG output).

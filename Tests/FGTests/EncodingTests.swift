@@ -60,6 +60,7 @@ final class EncodingTests: XCTestCase {
             var samples = FeatureBatch()
             try samples.loadSamples(lines, fieldSeparator: 0x02, schema: schema)
             XCTAssertEqual(samples.numbers(slot: 0, item: 1), [1])
+            XCTAssertEqual(samples.firstNumber(slot: 0, item: 0), 0)
             for s in 0..<plan.outputNames.count {
                 for i in 0..<batch.itemCount {
                     XCTAssertEqual(samples.strings(slot: s + 1, item: i), batch.strings(slot: s, item: i), "config \(n) slot \(s)")
