@@ -33,7 +33,8 @@ extension FGPlan {
         var produced = 0
         if let value {
             FGAtoms.forEach(value, limit: dim) { atom in
-                f.emitFloat(FGAtoms.number(atom) ?? f.rawDefault, &batch)
+                let x = FGAtoms.number(atom) ?? f.rawDefault
+                f.emitFloat(x.isFinite ? x : f.rawDefault, &batch)
                 produced += 1
                 return true
             }

@@ -145,7 +145,8 @@ final class CompiledFeature: Sendable {
         return lo
     }
 
-    /// Emit a float output: normalized, then bucketized (bucket id entry) or a bare number.
+    /// Emit a float output: normalized, then bucketized (bucket id entry) or a bare number
+    /// (a non-finite result becomes the feature's default).
     @inline(__always)
     func emitFloat(_ x: Double, _ batch: inout FeatureBatch) {
         let y = normalizer.apply(x)
@@ -154,7 +155,7 @@ final class CompiledFeature: Sendable {
             FGMath.appendInt(Int64(k), to: &batch.bytes)
             batch.closeEntry(number: Double(k))
         } else {
-            batch.appendNumber(y.isNaN ? rawDefault : y)
+            batch.appendNumber(y.isFinite ? y : rawDefault)
         }
     }
 }

@@ -17,7 +17,7 @@ struct FGCommand: ParsableCommand {
     @Option(name: .customLong("fg-json"), help: "The fg.json file.")
     var fgJSON: String?
 
-    @Option(help: "The request: predict API JSON ({\"user_features\": ..., \"item_ids\": ..., \"context_features\": ...}).")
+    @Option(help: "The request file ('-' for stdin): predict API JSON ({\"user_features\": ..., \"item_ids\": ..., \"context_features\": ...}).")
     var request: String?
 
     @Option(help: "Output: json (per item, each feature's outputs) or sample (the training-sample line per item).")
@@ -36,30 +36,23 @@ struct FGCommand: ParsableCommand {
         }
         guard let fgJSON else { throw ValidationError("--fg-json is required") }
         guard let request else { throw ValidationError("--request is required") }
-        do {
-            let config = try FGConfig.load(path: fgJSON)
-            guard let body = FileManager.default.contents(atPath: request) else {
-                throw ValidationError("cannot read \(request)")
+        let config = try FGConfig.load(path: fgJSON)
+        let data = request == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: request)
+        guard let body = data else { throw FGError.io(path: request, reason: "cannot read file") }
+        let req = try FGRequest.parseJSON([UInt8](body))
+        let plan = FGPlan(config: config)
+        var batch = plan.makeBatch()
+        try plan.evaluate(req, into: &batch)
+        for (i, id) in req.itemIds.enumerated() {
+            switch format {
+            case .json:
+                print("{\"item_id\":\(Self.quote(id)),\"features\":\(batch.renderJSON(item: i))}")
+            case .sample:
+                // The sample line keeps its control separators (\u{02}, \u{03}): they are the format.
+                print(batch.renderSample(item: i))
             }
-            let req = try FGRequest.parseJSON([UInt8](body))
-            let plan = FGPlan(config: config)
-            var batch = plan.makeBatch()
-            try plan.evaluate(req, into: &batch)
-            for (i, id) in req.itemIds.enumerated() {
-                switch format {
-                case .json:
-                    print("{\"item_id\":\(Self.quote(id)),\"features\":\(batch.renderJSON(item: i))}")
-                case .sample:
-                    print(Self.visible(batch.renderSample(item: i)))
-                }
-            }
-        } catch let error as FGError {
-            throw ValidationError(error.description)
         }
     }
-
-    /// The sample line with its control separators kept (they are the format); printed raw.
-    static func visible(_ s: String) -> String { s }
 
     static func quote(_ s: String) -> String {
         var out = "\""

@@ -80,6 +80,7 @@ final class FGEvaluationTests: XCTestCase {
         XCTAssertEqual(try nums(plain, .string("abc")), [0])
         XCTAssertEqual(try nums(plain, .float(.nan)), [0])
         XCTAssertEqual(try nums(plain, nil), [0])
+        XCTAssertEqual(try nums(plain, .float(.infinity)), [0])  // non-finite -> default
         let dflt = #"{"feature_type":"raw_feature","feature_name":"p","expression":"item:p","default_value":"-1"}"#
         XCTAssertEqual(try nums(dflt, .string("x")), [-1])
         let minmax = #"{"feature_type":"raw_feature","feature_name":"p","expression":"item:p","normalizer":"method=minmax,min=2,max=12"}"#
