@@ -72,6 +72,7 @@ public enum FGBenchmark {
             }
             let allocationsBefore = allocationCount()
             let clock = ContinuousClock()
+            let cpuStart = threadCPUSeconds()
             let start = clock.now
             for i in 0..<iterations {
                 try plan.evaluate(requests[i % requests.count], into: &batch)
@@ -79,6 +80,7 @@ public enum FGBenchmark {
                 checksum &+= encoded.columns[i % encoded.columns.count].ids.last ?? 0
             }
             let elapsed = clock.now - start
+            let cpuSeconds = threadCPUSeconds().map { $0 - (cpuStart ?? 0) }
             let allocationsAfter = allocationCount()
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             let itemFeatures = Double(iterations * 100 * config.features.count)
@@ -88,12 +90,27 @@ public enum FGBenchmark {
             if let a = allocationsBefore, let b = allocationsAfter {
                 allocations = ", heap allocations/request: \(Double(b - a) / Double(iterations))"
             }
+            var cpu = ""
+            if let c = cpuSeconds, c > 0 {
+                cpu = " (thread CPU time: \(Int(itemFeatures / c)) item-features/s, \(Int(c / Double(iterations) * 1e6)) us/request)"
+            }
             return "fg: \(config.features.count) features x 100 items, \(iterations) requests: "
-                + "\(Int(rate)) item-features/s (FG + column encoding), \(Int(perRequest)) us/request"
+                + "\(Int(rate)) item-features/s (FG + column encoding), \(Int(perRequest)) us/request wall" + cpu
                 + allocations + " [checksum \(checksum)]"
         } catch {
             return "fg: benchmark failed: \(error)"
         }
+    }
+
+    /// CPU time of the calling thread (less sensitive than wall time to other processes).
+    static func threadCPUSeconds() -> Double? {
+        #if canImport(Glibc)
+        var ts = timespec()
+        guard clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) == 0 else { return nil }
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+        #else
+        return nil
+        #endif
     }
 
     /// Process-wide heap allocation count when an allocation-counting `malloc` shim exporting

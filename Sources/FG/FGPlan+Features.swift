@@ -3,14 +3,17 @@ extension FGPlan {
 
     func evaluateId(_ f: CompiledFeature, _ value: FeatureValue?, _ batch: inout FeatureBatch) {
         var produced = 0
+        let prefix = f.prefix
+        let checkInvalid = !f.invalid.isEmpty
+        let outputLimit = f.outputLimit
         if let value {
             FGAtoms.forEach(value, limit: limits.maxValuesPerInput) { atom in
-                guard produced < f.outputLimit else { return false }
+                guard produced < outputLimit else { return false }
                 let mark = batch.bytes.count
-                batch.bytes.append(contentsOf: f.prefix)
+                batch.bytes.append(contentsOf: prefix)
                 let valueStart = batch.bytes.count
                 FGAtoms.append(atom, to: &batch.bytes)
-                if batch.bytes.count == valueStart || f.isInvalid(batch.bytes, from: valueStart) {
+                if batch.bytes.count == valueStart || (checkInvalid && f.isInvalid(batch.bytes, from: valueStart)) {
                     batch.truncateBytes(to: mark)
                     return true
                 }
@@ -20,7 +23,7 @@ extension FGPlan {
             }
         }
         if produced == 0, let d = f.defaultBytes {
-            batch.bytes.append(contentsOf: f.prefix)
+            batch.bytes.append(contentsOf: prefix)
             batch.bytes.append(contentsOf: d)
             batch.closeEntry()
         }
@@ -49,12 +52,17 @@ extension FGPlan {
 
     func evaluateCombo(_ f: CompiledFeature, _ in0: ResolvedInput, _ in1: ResolvedInput, _ in2: ResolvedInput,
                        _ request: FGRequest, _ item: Int, _ batch: inout FeatureBatch) {
-        batch.scratch.bytes.removeAll(keepingCapacity: true)
-        batch.scratch.bounds.removeAll(keepingCapacity: true)
-        batch.scratch.inputStarts.removeAll(keepingCapacity: true)
-        batch.scratch.bounds.append(0)
-        for index in 0..<f.inputCount {
-            batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
+        // Work on the scratch buffers as a local (moved out and back: no copy, no exclusivity checks).
+        var s = batch.scratch
+        batch.scratch = FGScratch()
+        defer { batch.scratch = s }
+        s.bytes.removeAll(keepingCapacity: true)
+        s.bounds.removeAll(keepingCapacity: true)
+        s.inputStarts.removeAll(keepingCapacity: true)
+        s.bounds.append(0)
+        let m = f.inputCount
+        for index in 0..<m {
+            s.inputStarts.append(s.bounds.count - 1)
             let resolved: ResolvedInput
             switch index {
             case 0: resolved = in0
@@ -64,41 +72,37 @@ extension FGPlan {
             }
             guard let v = resolved.value(item) else { return }
             FGAtoms.forEach(v, limit: limits.maxValuesPerInput) { atom in
-                let mark = batch.scratch.bytes.count
-                FGAtoms.append(atom, to: &batch.scratch.bytes)
-                if batch.scratch.bytes.count > mark {
-                    batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
-                }
+                FGAtoms.append(atom, to: &s.bytes)
+                s.bounds.append(Int32(truncatingIfNeeded: s.bytes.count))
                 return true
             }
-            if batch.scratch.bounds.count - 1 == batch.scratch.inputStarts[batch.scratch.inputStarts.count - 1] {
-                return  // an input without values: no combination
-            }
+            if s.bounds.count - 1 == s.inputStarts[index] { return }  // an input without values: no combination
         }
-        let m = f.inputCount
-        batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
-        batch.scratch.odometer.removeAll(keepingCapacity: true)
-        for k in 0..<m { batch.scratch.odometer.append(batch.scratch.inputStarts[k]) }
+        s.inputStarts.append(s.bounds.count - 1)
+        s.odometer.removeAll(keepingCapacity: true)
+        for k in 0..<m { s.odometer.append(s.inputStarts[k]) }
+        let prefix = f.prefix
         var produced = 0
-        while produced < f.outputLimit {
-            batch.bytes.append(contentsOf: f.prefix)
-            for k in 0..<m {
-                if k > 0 { batch.bytes.append(UInt8(ascii: "_")) }
-                let e = batch.scratch.odometer[k]
-                let s = Int(batch.scratch.bounds[e]), t = Int(batch.scratch.bounds[e + 1])
-                batch.bytes.append(contentsOf: batch.scratch.bytes[s..<t])
+        s.bytes.withUnsafeBytes { src in
+            while produced < f.outputLimit {
+                batch.bytes.append(contentsOf: prefix)
+                for k in 0..<m {
+                    if k > 0 { batch.bytes.append(UInt8(ascii: "_")) }
+                    let e = s.odometer[k]
+                    batch.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[Int(s.bounds[e])..<Int(s.bounds[e + 1])]))
+                }
+                batch.closeEntry()
+                produced += 1
+                // advance the odometer (last input fastest)
+                var k = m - 1
+                while k >= 0 {
+                    s.odometer[k] += 1
+                    if s.odometer[k] < s.inputStarts[k + 1] { break }
+                    s.odometer[k] = s.inputStarts[k]
+                    k -= 1
+                }
+                if k < 0 { break }
             }
-            batch.closeEntry()
-            produced += 1
-            // advance the odometer (last input fastest)
-            var k = m - 1
-            while k >= 0 {
-                batch.scratch.odometer[k] += 1
-                if batch.scratch.odometer[k] < batch.scratch.inputStarts[k + 1] { break }
-                batch.scratch.odometer[k] = batch.scratch.inputStarts[k]
-                k -= 1
-            }
-            if k < 0 { break }
         }
     }
 
