@@ -102,6 +102,33 @@ public enum FGBenchmark {
         }
     }
 
+    /// Run a given config on a given request `iterations` times (FG + encoding with the config's
+    /// own columns); reports throughput and, with the allocation shim preloaded, allocations.
+    public static func run(iterations: Int, config: FGConfig, request: FGRequest) -> String {
+        do {
+            let plan = FGPlan(config: config)
+            let encoder = try ColumnEncoder(specs: try config.columnSpecs(), layout: plan.outputNames)
+            var batch = plan.makeBatch()
+            var encoded = EncodedBatch(columnCount: encoder.specs.count)
+            try plan.evaluate(request, into: &batch)
+            try encoder.encode(batch, into: &encoded)
+            let before = allocationCount()
+            let cpuStart = threadCPUSeconds()
+            for _ in 0..<max(1, iterations) {
+                try plan.evaluate(request, into: &batch)
+                try encoder.encode(batch, into: &encoded)
+            }
+            let cpu = (threadCPUSeconds() ?? 0) - (cpuStart ?? 0)
+            let after = allocationCount()
+            var line = "fg: \(config.features.count) features x \(request.itemIds.count) items: "
+                + "\(Int(cpu / Double(max(1, iterations)) * 1e6)) us/request (thread CPU time)"
+            if let a = before, let b = after { line += ", heap allocations/request: \(Double(b - a) / Double(max(1, iterations)))" }
+            return line
+        } catch {
+            return "fg: benchmark failed: \(error)"
+        }
+    }
+
     /// CPU time of the calling thread (less sensitive than wall time to other processes).
     static func threadCPUSeconds() -> Double? {
         #if canImport(Glibc)

@@ -273,7 +273,12 @@ extension FGPlan {
                         var colon = -1
                         for k in p..<q where s.matchBytes[k] == UInt8(ascii: ":") { colon = k; break }
                         if colon > p && s.matchRanges.count < 6 * limits.maxValuesPerInput {
-                            for r in [i, caret, p, colon, colon + 1, q] { s.matchRanges.append(Int32(truncatingIfNeeded: r)) }
+                            s.matchRanges.append(Int32(truncatingIfNeeded: i))
+                            s.matchRanges.append(Int32(truncatingIfNeeded: caret))
+                            s.matchRanges.append(Int32(truncatingIfNeeded: p))
+                            s.matchRanges.append(Int32(truncatingIfNeeded: colon))
+                            s.matchRanges.append(Int32(truncatingIfNeeded: colon + 1))
+                            s.matchRanges.append(Int32(truncatingIfNeeded: q))
                         }
                         p = q + 1
                     }

@@ -7,7 +7,7 @@ extension FGPlan {
     /// sub-feature's `default_value` (no output without one).
     func evaluateSequence(_ f: CompiledFeature, _ request: FGRequest, _ batch: inout FeatureBatch) {
         guard let seq = f.feature.sequence, let field = f.inputs.first?.field else { return }
-        let delim = Array(seq.delimiter.utf8)
+        let delim = f.sequenceDelimiter
         let limit = min(seq.length, limits.maxOutputsPerFeature)
         var primary = request.userFeatures[seq.column]
         if primary == nil, let d = seq.defaultValue { primary = .string(d) }

@@ -89,6 +89,7 @@ final class CompiledFeature: Sendable {
     let hasMatchCategory: Bool
     let matchType: FGMatchType
     let valueDimension: Int
+    let sequenceDelimiter: [UInt8]
 
     init(_ f: FGFeature, limits: FGLimits) {
         feature = f
@@ -115,6 +116,7 @@ final class CompiledFeature: Sendable {
         hasMatchCategory = f.matchCategory != nil
         matchType = f.matchType
         valueDimension = f.valueDimension
+        sequenceDelimiter = Array((f.sequence?.delimiter ?? ";").utf8)
         if let seq = f.sequence, let field = f.inputs.first?.field {
             sequenceKeys = [seq.name + "__" + field, seq.column + "__" + field]
         } else {

@@ -31,7 +31,12 @@ struct FGCommand: ParsableCommand {
 
     func run() throws {
         if bench {
-            print(FGBenchmark.run(iterations: iterations))
+            if let fgJSON, let request, let body = FileManager.default.contents(atPath: request) {
+                let config = try FGConfig.load(path: fgJSON)
+                print(FGBenchmark.run(iterations: iterations, config: config, request: try FGRequest.parseJSON([UInt8](body))))
+            } else {
+                print(FGBenchmark.run(iterations: iterations))
+            }
             return
         }
         guard let fgJSON else { throw ValidationError("--fg-json is required") }
