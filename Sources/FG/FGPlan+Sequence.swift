@@ -4,7 +4,8 @@ extension FGPlan {
     /// A sub-feature reads its own per-element values from user feature `<sequence_name>__<field>`
     /// (or `<sequence_column>__<field>`) when present; the field named by `sequence_pk` (or
     /// `item_id`) reads the sequence elements themselves; otherwise each element takes the
-    /// sub-feature's `default_value` (no output without one).
+    /// sub-feature's `default_value` (no output without one). A sub-feature's own list is cut to the
+    /// sequence's length; shorter lists are padded with the default (raw: `default_value` or 0).
     func evaluateSequence(_ f: CompiledFeature, _ request: FGRequest, _ batch: inout FeatureBatch) {
         guard let seq = f.feature.sequence, let field = f.inputs.first?.field else { return }
         let delim = f.sequenceDelimiter
@@ -14,14 +15,26 @@ extension FGPlan {
         var source: FeatureValue?
         for key in f.sequenceKeys where source == nil { source = request.userFeatures[key] }
         if source == nil, field == seq.primaryKey || field == seq.column || field == "item_id" { source = primary }
-        if let source {
-            FGSequenceElements.forEach(source, delimiter: delim, limit: limit) { atom in
-                emitSequenceElement(f, atom, &batch)
-            }
-        } else if let primary, f.defaultBytes != nil || f.feature.type == .raw {
-            var n = 0
+        // The sequence's own length (the primary elements) bounds every sub-feature.
+        var n = limit
+        if let primary {
+            n = 0
             FGSequenceElements.forEach(primary, delimiter: delim, limit: limit) { _ in n += 1 }
-            for _ in 0..<n { emitSequenceElement(f, nil, &batch) }
+        }
+        var emitted = 0
+        if let source {
+            FGSequenceElements.forEach(source, delimiter: delim, limit: n) { atom in
+                emitSequenceElement(f, atom, &batch)
+                emitted += 1
+            }
+        }
+        // Raw sub-features stay aligned with the sequence: missing elements take the default;
+        // id sub-features do when they have a default_value.
+        if primary != nil, f.defaultBytes != nil || f.type == .raw {
+            while emitted < n {
+                emitSequenceElement(f, nil, &batch)
+                emitted += 1
+            }
         }
     }
 

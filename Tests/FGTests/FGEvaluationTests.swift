@@ -207,6 +207,8 @@ final class FGEvaluationTests: XCTestCase {
         XCTAssertEqual(b.strings(slot: 0, item: 1), ["item_id_a", "item_id_b"])  // empty element dropped, length 3
         XCTAssertEqual(b.strings(slot: 1, item: 0), ["-1", "-1", "-1"])           // no per-element values: default
         XCTAssertEqual(b.numbers(slot: 2, item: 0), [1.5, 0, 3])
+        let req3 = FGRequest(userFeatures: ["click_seq": .string("a;b;c"), "click__price": .string("7")], itemIds: ["i"])
+        XCTAssertEqual(try T.run(json, req3).numbers(slot: 2, item: 0), [7, 0, 0])  // padded to the sequence length
         let req2 = FGRequest(userFeatures: ["click__cate": .string("c1;;c3")], itemIds: ["i"])
         let b2 = try T.run(json, req2)
         XCTAssertEqual(b2.strings(slot: 1, item: 0), ["c1", "-1", "c3"])
@@ -225,6 +227,18 @@ final class FGEvaluationTests: XCTestCase {
         XCTAssertEqual(try T.outputs(idItemIsMain, items: ["is_main": [.string(many)]])[0].count, FGLimits().maxValuesPerInput)
         let tooMany = FGRequest(itemIds: (0..<20).map { "i\($0)" })
         XCTAssertThrowsError(try T.run("{\"features\": [\(idItemIsMain)]}", tooMany, limits: FGLimits(maxItems: 10)))
+    }
+
+    func testZeroItems() throws {
+        let config = try FGConfig.load(path: T.compatDir + "/fg.json")
+        let plan = FGPlan(config: config)
+        var batch = plan.makeBatch()
+        try plan.evaluate(FGRequest(userFeatures: ["user_id": .string("u")], itemIds: []), into: &batch)
+        XCTAssertEqual(batch.itemCount, 0)
+        var out = EncodedBatch(columnCount: 0)
+        try ColumnEncoder(specs: try config.columnSpecs(), layout: plan.outputNames).encode(batch, into: &out)
+        XCTAssertEqual(out.batchSize, 0)
+        XCTAssertTrue(out.columns.allSatisfy { $0.offsets == [0] })
     }
 
     func testBufferReuseGivesSameResults() throws {
