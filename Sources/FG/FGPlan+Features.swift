@@ -52,17 +52,14 @@ extension FGPlan {
 
     func evaluateCombo(_ f: CompiledFeature, _ in0: ResolvedInput, _ in1: ResolvedInput, _ in2: ResolvedInput,
                        _ request: FGRequest, _ item: Int, _ batch: inout FeatureBatch) {
-        // Work on the scratch buffers as a local (moved out and back: no copy, no exclusivity checks).
-        var s = batch.scratch
-        batch.scratch = FGScratch()
-        defer { batch.scratch = s }
-        s.bytes.removeAll(keepingCapacity: true)
-        s.bounds.removeAll(keepingCapacity: true)
-        s.inputStarts.removeAll(keepingCapacity: true)
-        s.bounds.append(0)
+        // Phase 1: every input's value texts into scratch.bytes (ranges in scratch.bounds).
+        batch.scratch.bytes.removeAll(keepingCapacity: true)
+        batch.scratch.bounds.removeAll(keepingCapacity: true)
+        batch.scratch.inputStarts.removeAll(keepingCapacity: true)
+        batch.scratch.bounds.append(0)
         let m = f.inputCount
         for index in 0..<m {
-            s.inputStarts.append(s.bounds.count - 1)
+            batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
             let resolved: ResolvedInput
             switch index {
             case 0: resolved = in0
@@ -72,37 +69,37 @@ extension FGPlan {
             }
             guard let v = resolved.value(item) else { return }
             FGAtoms.forEach(v, limit: limits.maxValuesPerInput) { atom in
-                FGAtoms.append(atom, to: &s.bytes)
-                s.bounds.append(Int32(truncatingIfNeeded: s.bytes.count))
+                FGAtoms.append(atom, to: &batch.scratch.bytes)
+                batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
                 return true
             }
-            if s.bounds.count - 1 == s.inputStarts[index] { return }  // an input without values: no combination
+            if batch.scratch.bounds.count - 1 == batch.scratch.inputStarts[index] { return }  // no values: no combination
         }
-        s.inputStarts.append(s.bounds.count - 1)
-        s.odometer.removeAll(keepingCapacity: true)
-        for k in 0..<m { s.odometer.append(s.inputStarts[k]) }
+        batch.scratch.inputStarts.append(batch.scratch.bounds.count - 1)
+        batch.scratch.odometer.removeAll(keepingCapacity: true)
+        for k in 0..<m { batch.scratch.odometer.append(batch.scratch.inputStarts[k]) }
+        // Phase 2: the Cartesian product, last input fastest (byte copies: no slices, no closures).
         let prefix = f.prefix
         var produced = 0
-        s.bytes.withUnsafeBytes { src in
-            while produced < f.outputLimit {
-                batch.bytes.append(contentsOf: prefix)
-                for k in 0..<m {
-                    if k > 0 { batch.bytes.append(UInt8(ascii: "_")) }
-                    let e = s.odometer[k]
-                    batch.bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: src[Int(s.bounds[e])..<Int(s.bounds[e + 1])]))
+        while produced < f.outputLimit {
+            batch.bytes.append(contentsOf: prefix)
+            for k in 0..<m {
+                if k > 0 { batch.bytes.append(UInt8(ascii: "_")) }
+                let e = batch.scratch.odometer[k]
+                for j in Int(batch.scratch.bounds[e])..<Int(batch.scratch.bounds[e + 1]) {
+                    batch.bytes.append(batch.scratch.bytes[j])
                 }
-                batch.closeEntry()
-                produced += 1
-                // advance the odometer (last input fastest)
-                var k = m - 1
-                while k >= 0 {
-                    s.odometer[k] += 1
-                    if s.odometer[k] < s.inputStarts[k + 1] { break }
-                    s.odometer[k] = s.inputStarts[k]
-                    k -= 1
-                }
-                if k < 0 { break }
             }
+            batch.closeEntry()
+            produced += 1
+            var k = m - 1
+            while k >= 0 {
+                batch.scratch.odometer[k] += 1
+                if batch.scratch.odometer[k] < batch.scratch.inputStarts[k + 1] { break }
+                batch.scratch.odometer[k] = batch.scratch.inputStarts[k]
+                k -= 1
+            }
+            if k < 0 { break }
         }
     }
 
@@ -367,41 +364,39 @@ extension FGPlan {
 
     func evaluateOverlap(_ f: CompiledFeature, query: FeatureValue?, title: FeatureValue?, _ batch: inout FeatureBatch) {
         guard let query, let title, let method = f.feature.overlapMethod else { return }
-        // words: query words then title words, as ranges into scratch.bytes
-        var s = batch.scratch
-        batch.scratch = FGScratch()  // take ownership (no copy: the old buffer moves into `s`)
-        defer { batch.scratch = s }
-        s.bytes.removeAll(keepingCapacity: true)
-        s.bounds.removeAll(keepingCapacity: true)
-        s.bounds.append(0)
+        // Words: query words then title words, as ranges of scratch.bytes.
+        batch.scratch.bytes.removeAll(keepingCapacity: true)
+        batch.scratch.bounds.removeAll(keepingCapacity: true)
+        batch.scratch.bounds.append(0)
         FGAtoms.forEach(query, limit: f.valueLimit, extraSeparator: UInt8(ascii: ",")) { atom in
-            FGAtoms.append(atom, to: &s.bytes)
-            s.bounds.append(Int32(truncatingIfNeeded: s.bytes.count))
+            FGAtoms.append(atom, to: &batch.scratch.bytes)
+            batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
             return true
         }
-        let nq = s.bounds.count - 1
+        let nq = batch.scratch.bounds.count - 1
         FGAtoms.forEach(title, limit: f.valueLimit, extraSeparator: UInt8(ascii: ",")) { atom in
-            FGAtoms.append(atom, to: &s.bytes)
-            s.bounds.append(Int32(truncatingIfNeeded: s.bytes.count))
+            FGAtoms.append(atom, to: &batch.scratch.bytes)
+            batch.scratch.bounds.append(Int32(truncatingIfNeeded: batch.scratch.bytes.count))
             return true
         }
-        let nt = s.bounds.count - 1 - nq
-        func word(_ i: Int) -> (Int, Int) { (Int(s.bounds[i]), Int(s.bounds[i + 1])) }
+        let nt = batch.scratch.bounds.count - 1 - nq
+        func sameWord(_ a: Int, _ b: Int) -> Bool {
+            let a0 = Int(batch.scratch.bounds[a]), a1 = Int(batch.scratch.bounds[a + 1])
+            let b0 = Int(batch.scratch.bounds[b]), b1 = Int(batch.scratch.bounds[b + 1])
+            guard a1 - a0 == b1 - b0 else { return false }
+            for k in 0..<(a1 - a0) where batch.scratch.bytes[a0 + k] != batch.scratch.bytes[b0 + k] { return false }
+            return true
+        }
         func inTitle(_ q: Int) -> Bool {
-            let (a0, a1) = word(q)
-            for t in nq..<(nq + nt) {
-                let (b0, b1) = word(t)
-                if equalRange(s.bytes, a0, a1, s.bytes, b0, b1) { return true }
-            }
+            for t in nq..<(nq + nt) where sameWord(q, t) { return true }
             return false
         }
         func seenBefore(_ q: Int) -> Bool {
-            let (a0, a1) = word(q)
-            for p in 0..<q {
-                let (b0, b1) = word(p)
-                if equalRange(s.bytes, a0, a1, s.bytes, b0, b1) { return true }
-            }
+            for p in 0..<q where sameWord(q, p) { return true }
             return false
+        }
+        func appendWord(_ q: Int) {
+            for j in Int(batch.scratch.bounds[q])..<Int(batch.scratch.bounds[q + 1]) { batch.bytes.append(batch.scratch.bytes[j]) }
         }
         func emitNumber(_ v: Int) {
             batch.bytes.append(contentsOf: f.prefix)
@@ -414,10 +409,7 @@ extension FGPlan {
         case .isEqual:
             var equal = nq == nt
             if equal {
-                for q in 0..<nq {
-                    let (a0, a1) = word(q), (b0, b1) = word(nq + q)
-                    if !equalRange(s.bytes, a0, a1, s.bytes, b0, b1) { equal = false; break }
-                }
+                for q in 0..<nq where !sameWord(q, nq + q) { equal = false; break }
             }
             emitNumber(equal ? 1 : 0)
         case .isContain:
@@ -433,17 +425,15 @@ extension FGPlan {
             var any = false
             for q in 0..<nq where inTitle(q) == wantCommon && !seenBefore(q) {
                 if any { batch.bytes.append(contentsOf: f.separator) }
-                let (a0, a1) = word(q)
-                batch.bytes.append(contentsOf: s.bytes[a0..<a1])
+                appendWord(q)
                 any = true
             }
             if any { batch.closeEntry() } else { batch.truncateBytes(to: mark) }
         case .commonWordDivided, .diffWordDivided:
             let wantCommon = method == .commonWordDivided
             for q in 0..<nq where inTitle(q) == wantCommon && !seenBefore(q) {
-                let (a0, a1) = word(q)
                 batch.bytes.append(contentsOf: f.prefix)
-                batch.bytes.append(contentsOf: s.bytes[a0..<a1])
+                appendWord(q)
                 batch.closeEntry()
             }
         }
