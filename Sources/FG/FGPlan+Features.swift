@@ -10,7 +10,7 @@ extension FGPlan {
             FGAtoms.forEach(value, limit: limits.maxValuesPerInput) { atom in
                 guard produced < outputLimit else { return false }
                 let mark = batch.bytes.count
-                batch.bytes.append(contentsOf: prefix)
+                prefix.withUnsafeBytes { batch.bytes.append(contentsOf: $0) }
                 let valueStart = batch.bytes.count
                 FGAtoms.append(atom, to: &batch.bytes)
                 if batch.bytes.count == valueStart || (checkInvalid && f.isInvalid(batch.bytes, from: valueStart)) {

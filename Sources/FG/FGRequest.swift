@@ -28,42 +28,53 @@ public struct FGRequest: Sendable, Equatable {
     }
 }
 
-/// One input of one feature resolved against a request (internal).
-enum ResolvedInput {
-    case missing
-    case one(FeatureValue)
-    case perItem([FeatureValue])
-    case itemIds([String])
+/// One input of one feature resolved against a request (internal). A struct of plain fields so
+/// that reading one item's value borrows the arrays instead of retaining them.
+struct ResolvedInput {
+    enum Kind { case missing, one, perItem, itemIds }
+    let kind: Kind
+    let single: FeatureValue?
+    let values: [FeatureValue]
+    let ids: [String]
+
+    static let missing = ResolvedInput(kind: .missing, single: nil, values: [], ids: [])
+
+    private init(kind: Kind, single: FeatureValue?, values: [FeatureValue], ids: [String]) {
+        self.kind = kind
+        self.single = single
+        self.values = values
+        self.ids = ids
+    }
+
+    init(one v: FeatureValue) { self.init(kind: .one, single: v, values: [], ids: []) }
 
     init(_ input: FGInput, _ request: FGRequest) {
         switch input.side {
         case .user:
-            if let v = request.userFeatures[input.field] { self = .one(v) } else { self = .missing }
+            if let v = request.userFeatures[input.field] { self.init(one: v) } else { self = .missing }
         case .item, .context:
             if let vs = request.itemFeatures[input.field] {
-                if vs.count == 1 { self = .one(vs[0]) } else if vs.isEmpty { self = .missing } else { self = .perItem(vs) }
+                if vs.count == 1 { self.init(one: vs[0]) }
+                else if vs.isEmpty { self = .missing }
+                else { self.init(kind: .perItem, single: nil, values: vs, ids: []) }
             } else if input.field == "item_id" {
-                self = request.itemIds.count == 1 ? .one(.string(request.itemIds[0])) : .itemIds(request.itemIds)
+                if request.itemIds.count == 1 { self.init(one: .string(request.itemIds[0])) }
+                else { self.init(kind: .itemIds, single: nil, values: [], ids: request.itemIds) }
             } else {
                 self = .missing
             }
         }
     }
 
-    var isBroadcast: Bool {
-        switch self {
-        case .missing, .one: return true
-        case .perItem, .itemIds: return false
-        }
-    }
+    var isBroadcast: Bool { kind == .missing || kind == .one }
 
     @inline(__always)
     func value(_ item: Int) -> FeatureValue? {
-        switch self {
+        switch kind {
         case .missing: return nil
-        case .one(let v): return v
-        case .perItem(let vs): return item < vs.count ? vs[item] : nil
-        case .itemIds(let ids): return item < ids.count ? .string(ids[item]) : nil
+        case .one: return single
+        case .perItem: return item < values.count ? values[item] : nil
+        case .itemIds: return item < ids.count ? .string(ids[item]) : nil
         }
     }
 }

@@ -10,7 +10,7 @@ extension FeatureBatch {
         for field in schema.fields {
             let input: ResolvedInput
             if let v = request.userFeatures[field.name] {
-                input = .one(v)
+                input = ResolvedInput(one: v)
             } else {
                 input = ResolvedInput(FGInput(side: .item, field: field.name), request)
             }
