@@ -1,0 +1,151 @@
+import CRdKafka
+import Foundation
+
+/// A Kafka consumer reading explicitly assigned partitions (no group rebalancing); commits to a
+/// group when `groupID` is set. All calls block: run `poll` on a dedicated Thread, never on the
+/// Swift concurrency pool. Thread-safe; `close()` (or deinit) releases everything.
+public final class Consumer: Sendable {
+    let handle: ClientHandle
+    let config: ConsumerConfig
+
+    public init(_ config: ConsumerConfig) throws(KafkaError) {
+        let conf = try KafkaConf.make(config.librdkafkaSettings, operation: "consumer config")
+        let rk = try KafkaConf.newHandle(RD_KAFKA_CONSUMER, conf, operation: "consumer create")
+        _ = rd_kafka_poll_set_consumer(rk)
+        handle = ClientHandle(rk)
+        self.config = config
+    }
+
+    deinit { close() }
+
+    /// Replaces the whole assignment: read exactly these partitions from these offsets.
+    public func assign(_ assignments: [PartitionAssignment]) throws(KafkaError) {
+        let list = PartitionList(capacity: assignments.count)
+        for a in assignments { list.add(a.topic, a.partition, offset: a.offset.rawValue) }
+        let err = try handle.use("assign") { rk in rd_kafka_assign(rk, assignments.isEmpty ? nil : list.list) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, operation: "assign", topic: assignments.first?.topic)
+        }
+    }
+
+    /// Waits up to `timeout` for the first event, then takes whatever else is ready without
+    /// waiting, up to `maxMessages` events in total. Blocking.
+    public func poll(maxMessages: Int, timeout: Duration) -> [ConsumerEvent] {
+        var out: [ConsumerEvent] = []
+        do {
+            try handle.use("poll") { rk in
+                var wait = Int32(timeout.kafkaMilliseconds)
+                while out.count < maxMessages {
+                    guard let m = rd_kafka_consumer_poll(rk, wait) else { break }
+                    wait = 0
+                    out.append(MessageDecoding.event(m))
+                    rd_kafka_message_destroy(m)
+                }
+            }
+        } catch {
+            out.append(.error(error))
+        }
+        return out
+    }
+
+    /// The partition's low and high watermark, asked of the broker.
+    public func watermarks(topic: String, partition: Int32, timeout: Duration = .seconds(5)) throws(KafkaError) -> Watermarks {
+        var low: Int64 = -1, high: Int64 = -1
+        let err = try handle.use("watermarks", topic: topic) { rk in
+            rd_kafka_query_watermark_offsets(rk, topic, partition, &low, &high, Int32(timeout.kafkaMilliseconds))
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, operation: "watermarks", topic: topic, partition: partition)
+        }
+        return Watermarks(low: low, high: high)
+    }
+
+    /// Moves an assigned partition's read position.
+    public func seek(topic: String, partition: Int32, offset: KafkaOffset, timeout: Duration = .seconds(5)) throws(KafkaError) {
+        let list = PartitionList(capacity: 1)
+        list.add(topic, partition, offset: offset.rawValue)
+        if let error = try handle.use("seek", topic: topic, { rk in
+            rd_kafka_seek_partitions(rk, list.list, Int32(timeout.kafkaMilliseconds))
+        }) {
+            throw KafkaError(consuming: error, operation: "seek", topic: topic, partition: partition)
+        }
+        for e in list.elements where e.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(e.err, operation: "seek", topic: topic, partition: partition, offset: offset.rawValue)
+        }
+    }
+
+    /// Commits synchronously; `nextOffset` is the offset of the next message to read
+    /// (last processed + 1). Needs `groupID`.
+    public func commit(topic: String, partition: Int32, nextOffset: Int64) throws(KafkaError) {
+        try commit([TopicPartition(topic: topic, partition: partition): nextOffset])
+    }
+
+    /// Commits several partitions synchronously (values: next offset to read).
+    public func commit(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        guard config.groupID != nil else {
+            throw KafkaError.invalid("commit needs a group id (ConsumerConfig.groupID)", operation: "commit",
+                                     topic: offsets.keys.first?.topic)
+        }
+        guard !offsets.isEmpty else { return }
+        let list = PartitionList(capacity: offsets.count)
+        for (tp, off) in offsets { list.add(tp.topic, tp.partition, offset: off) }
+        let err = try handle.use("commit") { rk in rd_kafka_commit(rk, list.list, 0) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(err, operation: "commit", topic: offsets.keys.first?.topic)
+        }
+        for e in list.elements where e.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(e.err, operation: "commit", topic: e.topic, partition: e.partition, offset: e.offset)
+        }
+    }
+
+    /// The group's committed offsets (next offset to read); partitions without one are absent.
+    public func committed(topic: String, partitions: [Int32], timeout: Duration = .seconds(5)) throws(KafkaError) -> [Int32: Int64] {
+        guard config.groupID != nil else {
+            throw KafkaError.invalid("committed needs a group id (ConsumerConfig.groupID)", operation: "committed", topic: topic)
+        }
+        let list = PartitionList(capacity: partitions.count)
+        for p in partitions { list.add(topic, p, offset: -1001) }
+        let err = try handle.use("committed", topic: topic) { rk in
+            rd_kafka_committed(rk, list.list, Int32(timeout.kafkaMilliseconds))
+        }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "committed", topic: topic) }
+        var out: [Int32: Int64] = [:]
+        for e in list.elements {
+            if e.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(e.err, operation: "committed", topic: topic, partition: e.partition)
+            }
+            if e.offset >= 0 { out[e.partition] = e.offset }
+        }
+        return out
+    }
+
+    /// Number of partitions of `topic` from the cluster metadata (a broker that auto-creates
+    /// topics creates it).
+    public func partitionCount(topic: String, timeout: Duration = .seconds(5)) throws(KafkaError) -> Int {
+        try handle.use("metadata", topic: topic) { rk throws(KafkaError) -> Int in
+            guard let rkt = rd_kafka_topic_new(rk, topic, nil) else {
+                throw KafkaError.invalid("bad topic name", operation: "metadata", topic: topic)
+            }
+            defer { rd_kafka_topic_destroy(rkt) }
+            var md: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(rk, 0, rkt, &md, Int32(timeout.kafkaMilliseconds))
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else {
+                throw KafkaError(err, operation: "metadata", topic: topic)
+            }
+            defer { rd_kafka_metadata_destroy(md) }
+            guard md.pointee.topic_cnt > 0, let t = md.pointee.topics?.pointee else {
+                throw KafkaError(RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, operation: "metadata", topic: topic)
+            }
+            if t.err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(t.err, operation: "metadata", topic: topic) }
+            return Int(t.partition_cnt)
+        }
+    }
+
+    /// Leaves any group, drops the assignment and destroys the client. Idempotent.
+    public func close() {
+        handle.shutdown { rk in
+            _ = rd_kafka_consumer_close(rk)
+            rd_kafka_destroy(rk)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+/// A start position in a partition.
+public enum KafkaOffset: Sendable, Equatable {
+    /// The oldest offset the broker still holds.
+    case beginning
+    /// The next offset to be written (only new messages).
+    case end
+    /// The consumer group's committed offset (falls back to `autoOffsetReset` when none).
+    case committed
+    /// An absolute offset.
+    case offset(Int64)
+
+    var rawValue: Int64 {
+        switch self {
+        case .beginning: return -2      // RD_KAFKA_OFFSET_BEGINNING
+        case .end: return -1            // RD_KAFKA_OFFSET_END
+        case .committed: return -1000   // RD_KAFKA_OFFSET_STORED
+        case .offset(let o): return o
+        }
+    }
+}
+
+/// A topic and partition.
+public struct TopicPartition: Sendable, Hashable {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+}
+
+/// A partition and where to start reading it.
+public struct PartitionAssignment: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: KafkaOffset
+
+    public init(topic: String, partition: Int32, offset: KafkaOffset) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+    }
+}
+
+/// Low and high watermark of a partition: `low` is the oldest held offset, `high` the next
+/// offset to be written (`high - low` messages are held).
+public struct Watermarks: Sendable, Equatable {
+    public var low: Int64
+    public var high: Int64
+
+    public init(low: Int64, high: Int64) {
+        self.low = low
+        self.high = high
+    }
+}
+
+/// The broker's acknowledgement of one produced message.
+public struct DeliveryReport: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    /// Milliseconds since the epoch, when the broker reported it.
+    public var timestamp: Int64?
+
+    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64?) {
+        self.topic = topic
+        self.partition = partition
+        self.offset = offset
+        self.timestamp = timestamp
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, clamped to Int32 (librdkafka timeouts).
+    var kafkaMilliseconds: Int32 {
+        let (s, atto) = components
+        let ms = s * 1000 + atto / 1_000_000_000_000_000
+        return Int32(clamping: max(0, ms))
+    }
+}
