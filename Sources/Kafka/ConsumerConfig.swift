@@ -37,7 +37,7 @@ public struct ConsumerConfig: Sendable {
     }
 
     var librdkafkaSettings: [(String, String)] {
-        var s: [(String, String)] = [
+        let s: [(String, String)] = [
             ("bootstrap.servers", bootstrap),
             ("enable.auto.commit", "false"),
             ("enable.auto.offset.store", "false"),
@@ -49,8 +49,11 @@ public struct ConsumerConfig: Sendable {
             ("fetch.wait.max.ms", String(fetchWaitMaxMs)),
             ("session.timeout.ms", String(sessionTimeoutMs)),
             ("log.connection.close", "false"),
+            ("reconnect.backoff.max.ms", "1000"),
+            // librdkafka needs a group id even for assign(); a group-less reader gets a private
+            // one it never joins or commits to (commit() refuses without `groupID`).
+            ("group.id", groupID ?? "odl-reader-\(UInt64.random(in: 0...UInt64.max))"),
         ]
-        if let groupID { s.append(("group.id", groupID)) }
         return KafkaConf.merge(s, settings)
     }
 }

@@ -175,8 +175,7 @@ private func producerDeliveryReport(_ rk: OpaquePointer?, _ msg: UnsafePointer<r
         waiter.complete(.success(DeliveryReport(topic: waiter.topic, partition: m.partition, offset: m.offset,
                                                 timestamp: ts >= 0 ? ts : nil)))
     } else {
-        let text = rd_kafka_message_errstr(msg).map { String(cString: $0) }
-        waiter.complete(.failure(KafkaError(m.err, operation: "delivery", message: text, topic: waiter.topic,
+        waiter.complete(.failure(KafkaError(m.err, operation: "delivery", topic: waiter.topic,
                                             partition: m.partition >= 0 ? m.partition : nil)))
     }
 }

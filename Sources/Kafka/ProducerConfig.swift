@@ -31,6 +31,7 @@ public struct ProducerConfig: Sendable {
             ("message.timeout.ms", String(deliveryTimeoutMs)),
             ("linger.ms", String(lingerMs)),
             ("log.connection.close", "false"),
+            ("reconnect.backoff.max.ms", "1000"),
         ], settings)
     }
 }
