@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Synchronization
 
 /// A Kafka consumer reading explicitly assigned partitions (no group rebalancing); commits to a
 /// group when `groupID` is set. All calls block: run `poll` on a dedicated Thread, never on the
@@ -7,6 +8,8 @@ import Foundation
 public final class Consumer: Sendable {
     let handle: ClientHandle
     let config: ConsumerConfig
+    /// The last successful assignment (for seek's recovery path).
+    private let assignment = Mutex<[PartitionAssignment]>([])
 
     public init(_ config: ConsumerConfig) throws(KafkaError) {
         let conf = try KafkaConf.make(config.librdkafkaSettings, operation: "consumer config")
@@ -26,6 +29,7 @@ public final class Consumer: Sendable {
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, operation: "assign", topic: assignments.first?.topic)
         }
+        assignment.withLock { $0 = assignments }
     }
 
     /// Waits up to `timeout` for the first event, then takes whatever else is ready without
@@ -60,18 +64,51 @@ public final class Consumer: Sendable {
         return Watermarks(low: low, high: high)
     }
 
-    /// Moves an assigned partition's read position.
+    /// Moves an assigned partition's read position. Also recovers a partition stopped by an
+    /// error (e.g. offset out of range), by re-assigning it at `offset`.
     public func seek(topic: String, partition: Int32, offset: KafkaOffset, timeout: Duration = .seconds(5)) throws(KafkaError) {
         let list = PartitionList(capacity: 1)
         list.add(topic, partition, offset: offset.rawValue)
+        var failure: KafkaError?
         if let error = try handle.use("seek", topic: topic, { rk in
             rd_kafka_seek_partitions(rk, list.list, Int32(timeout.kafkaMilliseconds))
         }) {
-            throw KafkaError(consuming: error, operation: "seek", topic: topic, partition: partition)
+            failure = KafkaError(consuming: error, operation: "seek", topic: topic, partition: partition)
         }
-        for e in list.elements where e.err != RD_KAFKA_RESP_ERR_NO_ERROR {
-            throw KafkaError(e.err, operation: "seek", topic: topic, partition: partition, offset: offset.rawValue)
+        for e in list.elements where e.err != RD_KAFKA_RESP_ERR_NO_ERROR && failure == nil {
+            failure = KafkaError(e.err, operation: "seek", topic: topic, partition: partition, offset: offset.rawValue)
         }
+        guard let failure else { return }
+        guard failure.code == RD_KAFKA_RESP_ERR__STATE.rawValue else { throw failure }
+        try reassign(topic: topic, partition: partition, offset: offset)
+    }
+
+    /// Re-assigns the current assignment with `offset` for one partition; the others continue
+    /// from their current position (or their assigned offset when nothing was read yet).
+    private func reassign(topic: String, partition: Int32, offset: KafkaOffset) throws(KafkaError) {
+        let current = assignment.withLock { $0 }
+        guard current.contains(where: { $0.topic == topic && $0.partition == partition }) else {
+            throw KafkaError(RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION, operation: "seek",
+                             message: "partition is not assigned", topic: topic, partition: partition)
+        }
+        let list = PartitionList(capacity: current.count)
+        for a in current { list.add(a.topic, a.partition, offset: -1001) }
+        let err = try handle.use("seek", topic: topic) { rk in rd_kafka_position(rk, list.list) }
+        if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "seek (position)", topic: topic) }
+        var positions: [TopicPartition: Int64] = [:]
+        for e in list.elements where e.err == RD_KAFKA_RESP_ERR_NO_ERROR && e.offset >= 0 {
+            positions[TopicPartition(topic: e.topic, partition: e.partition)] = e.offset
+        }
+        let updated = current.map { a -> PartitionAssignment in
+            var a = a
+            if a.topic == topic && a.partition == partition {
+                a.offset = offset
+            } else if let pos = positions[TopicPartition(topic: a.topic, partition: a.partition)] {
+                a.offset = .offset(pos)
+            }
+            return a
+        }
+        try assign(updated)
     }
 
     /// Commits synchronously; `nextOffset` is the offset of the next message to read

@@ -7,6 +7,7 @@ enum KafkaConf {
         guard let conf = rd_kafka_conf_new() else {
             throw KafkaError.invalid("rd_kafka_conf_new failed", operation: operation)
         }
+        rd_kafka_conf_set_log_cb(conf, kafkaLogCallback)
         var errstr = [CChar](repeating: 0, count: 512)
         for (key, value) in settings {
             let rc = rd_kafka_conf_set(conf, key, value, &errstr, errstr.count)
