@@ -33,7 +33,8 @@ public final class Consumer: Sendable {
     }
 
     /// Waits up to `timeout` for the first event, then takes whatever else is ready without
-    /// waiting, up to `maxMessages` events in total. Blocking.
+    /// waiting, up to `maxMessages` events in total. Blocking: call it from a dedicated Thread,
+    /// never from the Swift concurrency pool. On a closed consumer it returns one `.error` ("_DESTROY").
     public func poll(maxMessages: Int, timeout: Duration) -> [ConsumerEvent] {
         var out: [ConsumerEvent] = []
         do {

@@ -11,8 +11,10 @@ public struct ProducerConfig: Sendable {
     public var messageMaxBytes: Int = 67_174_400
     /// A message not acknowledged within this many ms fails with `_MSG_TIMED_OUT` (message.timeout.ms).
     public var deliveryTimeoutMs: Int = 30_000
-    /// How long to batch before sending (linger.ms).
-    public var lingerMs: Int = 5
+    /// How long to wait for more messages before sending a batch (linger.ms). 0: send at once
+    /// (a blocking send takes ~0.1 ms on the embedded broker instead of ~5 ms; messages sent
+    /// while a request is in flight still batch).
+    public var lingerMs: Int = 0
     /// Raw librdkafka settings, applied last (override everything above).
     public var settings: [String: String]
 

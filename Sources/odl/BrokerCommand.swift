@@ -45,6 +45,7 @@ struct BrokerCommand: AsyncParsableCommand {
 
     func run() async throws {
         let signals = SignalStream([SIGTERM, SIGINT, SIGUSR1, SIGUSR2])
+        signal(SIGPIPE, SIG_IGN)   // a vanished reader of stdout must not kill the broker
         let broker = try EmbeddedBroker(brokers: brokers)
         for spec in topic {
             let t = try Self.parseTopic(spec)
