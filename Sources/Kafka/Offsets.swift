@@ -54,28 +54,3 @@ public struct Watermarks: Sendable, Equatable {
         self.high = high
     }
 }
-
-/// The broker's acknowledgement of one produced message.
-public struct DeliveryReport: Sendable, Equatable {
-    public var topic: String
-    public var partition: Int32
-    public var offset: Int64
-    /// Milliseconds since the epoch, when the broker reported it.
-    public var timestamp: Int64?
-
-    public init(topic: String, partition: Int32, offset: Int64, timestamp: Int64?) {
-        self.topic = topic
-        self.partition = partition
-        self.offset = offset
-        self.timestamp = timestamp
-    }
-}
-
-extension Duration {
-    /// Whole milliseconds, clamped to Int32 (librdkafka timeouts).
-    var kafkaMilliseconds: Int32 {
-        let (s, atto) = components
-        let ms = s * 1000 + atto / 1_000_000_000_000_000
-        return Int32(clamping: max(0, ms))
-    }
-}
