@@ -1,3 +1,4 @@
+#if canImport(Kafka)
 import ArgumentParser
 import Foundation
 import Kafka
@@ -97,3 +98,4 @@ final class SignalStream {
 
     deinit { sources.forEach { $0.cancel() } }
 }
+#endif
