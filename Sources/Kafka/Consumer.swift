@@ -22,9 +22,22 @@ public final class Consumer: Sendable {
     deinit { close() }
 
     /// Replaces the whole assignment: read exactly these partitions from these offsets.
+    /// `.beginning` / `.end` are resolved to absolute offsets from the watermarks when the broker
+    /// answers (librdkafka's own logical-offset lookup costs ~0.5 s per fresh assignment).
     public func assign(_ assignments: [PartitionAssignment]) throws(KafkaError) {
         let list = PartitionList(capacity: assignments.count)
-        for a in assignments { list.add(a.topic, a.partition, offset: a.offset.rawValue) }
+        var resolve = true
+        for a in assignments {
+            var offset = a.offset.rawValue
+            if resolve && (a.offset == .beginning || a.offset == .end) {
+                if let marks = try? watermarks(topic: a.topic, partition: a.partition, timeout: .seconds(2)) {
+                    offset = a.offset == .beginning ? marks.low : marks.high
+                } else {
+                    resolve = false   // broker unreachable: let librdkafka resolve them once it is back
+                }
+            }
+            list.add(a.topic, a.partition, offset: offset)
+        }
         let err = try handle.use("assign") { rk in rd_kafka_assign(rk, assignments.isEmpty ? nil : list.list) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, operation: "assign", topic: assignments.first?.topic)
