@@ -53,3 +53,36 @@ struct ThroughputTests {
         #expect(broker.stop() == 0)
     }
 }
+
+@Suite("Tail latency on the embedded broker (measured, printed)")
+struct LatencyTests {
+    @Test("a tailing consumer with fetchWaitMaxMs=5 sees each acknowledged message promptly")
+    func tailLatency() async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "lat:1"])
+        let bootstrap = broker.bootstrap
+        let latencies = try await onThread {
+            let producer = try Producer(bootstrap: bootstrap)
+            defer { producer.close() }
+            var config = ConsumerConfig(bootstrap: bootstrap)
+            config.fetchWaitMaxMs = 5
+            let consumer = try Consumer(config)
+            defer { consumer.close() }
+            try consumer.assign([PartitionAssignment(topic: "lat", partition: 0, offset: .end)])
+            _ = consumer.poll(maxMessages: 10, timeout: .milliseconds(100))
+            var out: [Duration] = []
+            for i in 0..<50 {
+                let start = ContinuousClock.now
+                _ = try producer.sendSync(topic: "lat", partition: 0, value: [UInt8(i)])
+                var seen = false
+                while !seen && ContinuousClock.now - start < .seconds(2) {
+                    seen = consumer.poll(maxMessages: 10, timeout: .milliseconds(50)).contains { $0.message?.value == [UInt8(i)] }
+                }
+                #expect(seen, "message \(i) not seen within 2 s")
+                out.append(ContinuousClock.now - start)
+            }
+            return out.sorted()
+        }
+        print("latency: produce+ack+consume p50 \(latencies[latencies.count / 2]), p90 \(latencies[latencies.count * 9 / 10]), max \(latencies.last ?? .zero)")
+        #expect(broker.stop() == 0)
+    }
+}
