@@ -27,6 +27,7 @@ public final class Consumer: Sendable {
     public func assign(_ assignments: [PartitionAssignment]) throws(KafkaError) {
         let list = PartitionList(capacity: assignments.count)
         var resolve = true
+        var resolved: [PartitionAssignment] = []
         for a in assignments {
             var offset = a.offset.rawValue
             if resolve && (a.offset == .beginning || a.offset == .end) {
@@ -37,12 +38,14 @@ public final class Consumer: Sendable {
                 }
             }
             list.add(a.topic, a.partition, offset: offset)
+            resolved.append(PartitionAssignment(topic: a.topic, partition: a.partition,
+                                                offset: offset == a.offset.rawValue ? a.offset : .offset(offset)))
         }
         let err = try handle.use("assign") { rk in rd_kafka_assign(rk, assignments.isEmpty ? nil : list.list) }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(err, operation: "assign", topic: assignments.first?.topic)
         }
-        assignment.withLock { $0 = assignments }
+        assignment.withLock { $0 = resolved }
     }
 
     /// Waits up to `timeout` for the first event, then takes whatever else is ready without
