@@ -15,14 +15,16 @@ public final class KafkaUpdateSink: UpdateSink {
 
     /// Creates the topic with one partition when missing (brokers without topic creation, like
     /// the embedded one, auto-create it), and learns the topic's current end offset.
-    public init(server: String, topic: String, settings: [String: String] = [:], attempts: Int = 3, logger: Logger) throws {
+    /// `adminTimeout` bounds the topic creation request (brokers without CreateTopics never answer it).
+    public init(server: String, topic: String, settings: [String: String] = [:], attempts: Int = 3,
+                adminTimeout: Duration = .seconds(3), logger: Logger) throws {
         self.server = server
         self.topic = topic
         self.logger = logger
         self.attempts = max(1, attempts)
         do {
             let admin = try Admin(bootstrap: server, settings: settings)
-            switch try admin.createTopic(name: topic, partitions: 1, timeout: .seconds(3)) {
+            switch try admin.createTopic(name: topic, partitions: 1, timeout: adminTimeout) {
             case .created: logger.info("created update topic \(topic) with 1 partition")
             case .alreadyExists: break
             case .unsupported(let e): logger.info("update topic \(topic) not created by admin (\(e.name)); relying on auto-creation")
