@@ -87,7 +87,7 @@ public final class TrainingSession {
         var samples = 0
         var bad = 0
         var windowSamples = 0
-        var windowStart = startTime
+        var windowStart = clock()
         var lastLoss: Float = .nan
         var reason: StopReason = .inputExhausted
 
