@@ -97,7 +97,7 @@ public enum TrainerRunner {
             } else {
                 format = .csv
             }
-            source = FileSampleSource(paths: paths, format: format)
+            source = FileSampleSource(paths: paths, format: format, repeating: proto.trainConfig.numSteps > 0)
             logger.info("input: \(paths.count) file(s) from train_input_path")
         } else {
             throw TrainerError.config(field: "kafka_train_input / train_input_path", reason: "the config names no training input")

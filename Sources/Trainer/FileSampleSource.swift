@@ -47,19 +47,39 @@ public final class FileSampleSource: SampleSource {
         return out
     }
 
-    public init(paths: [String], format: Format = .csv) {
+    /// Start over at the first file after the last (`num_steps` set: train until it, not one pass).
+    public let repeating: Bool
+    /// Completed passes over all files.
+    public private(set) var passes = 0
+
+    public init(paths: [String], format: Format = .csv, repeating: Bool = false) {
         self.paths = paths
         self.format = format
+        self.repeating = repeating
     }
 
-    public var isExhausted: Bool { fileIndex >= paths.count && lineIndex >= lines.count }
+    private var recordsInPass = 0
+    private var emptyPass = false
+
+    public var isExhausted: Bool {
+        fileIndex >= paths.count && lineIndex >= lines.count && (!repeating || emptyPass)
+    }
     public var hasOffsets: Bool { false }
 
     public func poll(maxRecords: Int, timeout: Double) throws -> [SampleRecord] {
         var out: [SampleRecord] = []
         while out.count < maxRecords {
             if lineIndex >= lines.count {
-                guard fileIndex < paths.count else { break }
+                if fileIndex >= paths.count {
+                    // Repeat only passes that yielded samples (all-empty files would spin forever).
+                    guard repeating, recordsInPass > 0 else {
+                        emptyPass = true
+                        break
+                    }
+                    fileIndex = 0
+                    passes += 1
+                    recordsInPass = 0
+                }
                 try load(fileIndex)
                 fileIndex += 1
                 continue
@@ -68,6 +88,7 @@ public final class FileSampleSource: SampleSource {
             lineIndex += 1
             if line.isEmpty || line.allSatisfy({ $0 == 13 }) { continue }
             out.append(SampleRecord(partition: Int32(fileIndex - 1), offset: Int64(lineIndex), value: convert(line)))
+            recordsInPass += 1
         }
         return out
     }

@@ -17,6 +17,19 @@ import Testing
         #expect(!src.hasOffsets)
     }
 
+    @Test func repeatingSourceStartsOverAndEmptyInputEnds() throws {
+        let dir = makeTempDir()
+        try "1,a\n0,b\n".write(toFile: dir + "/a.csv", atomically: true, encoding: .utf8)
+        let src = FileSampleSource(paths: [dir + "/a.csv"], repeating: true)
+        let got = try src.poll(maxRecords: 5, timeout: 0)
+        #expect(got.map { String(decoding: $0.value, as: UTF8.self) } == ["1,a", "0,b", "1,a", "0,b", "1,a"])
+        #expect(src.passes == 2 && !src.isExhausted)
+        try "\n".write(toFile: dir + "/empty.csv", atomically: true, encoding: .utf8)
+        let empty = FileSampleSource(paths: [dir + "/empty.csv"], repeating: true)
+        #expect(try empty.poll(maxRecords: 5, timeout: 0).isEmpty)
+        #expect(empty.isExhausted)
+    }
+
     @Test func missingFilesAreNamed() {
         #expect(throws: TrainerError.input(source: "/nonexistent/x.csv", reason: "train_input_path file does not exist")) {
             try FileSampleSource.expand("/nonexistent/x.csv")
