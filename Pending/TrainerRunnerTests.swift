@@ -67,6 +67,35 @@ import Testing
         #expect(manifest.incrUpdate == .fs(incrSaveDir: incr))
     }
 
+    /// fine_tune_checkpoint (a directory = its latest checkpoint) initialises every variable of a new
+    /// model_dir, global_step restarts at 0; model_dir's own checkpoint then wins on a restart.
+    @Test func fineTuneFromOfflineBase() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try tinySamples(64).joined(separator: "\n").write(toFile: dir + "/train.csv", atomically: true, encoding: .utf8)
+        func config(_ modelDir: String, fineTune: String?) -> String {
+            var text = tinyConfig(bootstrap: "unused:1", samples: "unused", updates: nil, modelDir: modelDir)
+            text = text.replacingOccurrences(of: "kafka_train_input { server: 'unused:1' topic: 'unused'", with: "train_input_path: '\(dir)/train.csv' #")
+            text = text.replacingOccurrences(of: "input_type: KafkaInput", with: "input_type: CSVInput")
+            if let f = fineTune { text = text.replacingOccurrences(of: "num_steps: 0", with: "num_steps: 0\n  fine_tune_checkpoint: '\(f)'") }
+            return text
+        }
+        try config(dir + "/base", fineTune: nil).write(toFile: dir + "/base.config", atomically: true, encoding: .utf8)
+        let base = try TrainerRunner.run(TrainOptions(configPath: dir + "/base.config"), logger: Logger(label: "test"))
+        #expect(base.globalStep == 8)
+        try config(dir + "/online", fineTune: dir + "/base").write(toFile: dir + "/online.config", atomically: true, encoding: .utf8)
+        let online = try TrainerRunner.run(TrainOptions(configPath: dir + "/online.config", seed: 99), logger: Logger(label: "test"))
+        #expect(online.globalStep == 8)
+        let spec = try TrainerConfig.load(path: dir + "/online.config", edits: nil, modelDir: nil, logger: Logger(label: "t")).spec
+        let baseFinal = try CheckpointStore.read(try CheckpointStore.resolve(path: dir + "/base"), spec: spec)
+        let onlineStart = try CheckpointStore.read(try CheckpointStore.resolve(path: dir + "/online/model.ckpt-0"), spec: spec)
+        #expect(onlineStart.parameters == baseFinal.parameters)
+        #expect(onlineStart.globalStep == 0)
+        // A second run on the same model_dir resumes its own checkpoint (step 8), not the fine-tune base.
+        let again = try TrainerRunner.run(TrainOptions(configPath: dir + "/online.config"), logger: Logger(label: "test"))
+        #expect(again.globalStep == 16)
+    }
+
     /// An fg-based model: the config names fg.json and no feature configs; sample fields are FG outputs
     /// (`\x03` multi-values). Training encodes them through FG's column encoder, and the export's
     /// pipeline.config lists a feature config for every FG output.
