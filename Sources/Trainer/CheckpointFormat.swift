@@ -41,30 +41,30 @@ enum CheckpointFormat {
         var entries: [Entry] = []
         for v in spec.denseVariables {
             let file = "dense_\(v.id).npy"
-            try put(NPYTensor.encode(shape: v.shape, payload: .float32(c.parameters.dense[v.id])), folder, file)
+            try put(shape: v.shape, .float32(c.parameters.dense[v.id]), folder, file)
             entries.append(Entry(name: v.name, kind: "dense", id: v.id, file: file, keys_file: nil, shape: v.shape, dtype: "<f4"))
         }
         for e in spec.embeddings {
             let file = "embedding_\(e.id).npy"
             switch c.parameters.tables[e.id] {
             case .fixed(let rows, let dim, let values):
-                try put(NPYTensor.encode(shape: [rows, dim], payload: .float32(values)), folder, file)
+                try put(shape: [rows, dim], .float32(values), folder, file)
                 entries.append(Entry(name: e.name, kind: "sparse", id: e.id, file: file, keys_file: nil, shape: [rows, dim], dtype: "<f4"))
             case .keyValue(let dim, let keys, let values):
                 let keysFile = "embedding_\(e.id).keys.npy"
-                try put(NPYTensor.encode(shape: [keys.count], payload: .int64(keys)), folder, keysFile)
-                try put(NPYTensor.encode(shape: [keys.count, dim], payload: .float32(values)), folder, file)
+                try put(shape: [keys.count], .int64(keys), folder, keysFile)
+                try put(shape: [keys.count, dim], .float32(values), folder, file)
                 entries.append(Entry(name: e.name, kind: "sparse", id: e.id, file: file, keys_file: keysFile, shape: [keys.count, dim], dtype: "<f4"))
             }
         }
         var slotEntries: [Entry] = []
         for (i, s) in c.slots.enumerated() {
             let file = "slot_\(i).npy"
-            try put(NPYTensor.encode(shape: s.shape, payload: .float32(s.values)), folder, file)
+            try put(shape: s.shape, .float32(s.values), folder, file)
             var keysFile: String?
             if let keys = s.keys {
                 keysFile = "slot_\(i).keys.npy"
-                try put(NPYTensor.encode(shape: [keys.count], payload: .int64(keys)), folder, "slot_\(i).keys.npy")
+                try put(shape: [keys.count], .int64(keys), folder, "slot_\(i).keys.npy")
             }
             slotEntries.append(Entry(name: s.name, kind: "slot", id: i, file: file, keys_file: keysFile, shape: s.shape, dtype: "<f4"))
         }
@@ -82,11 +82,8 @@ enum CheckpointFormat {
         }
     }
 
-    static func put(_ bytes: [UInt8], _ folder: String, _ file: String) throws {
-        let path = (folder as NSString).appendingPathComponent(file)
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
-            throw TrainerError.checkpoint(path: path, reason: "cannot write file")
-        }
+    static func put(shape: [Int], _ payload: NPYTensor.Payload, _ folder: String, _ file: String) throws {
+        try NPYTensor.write(shape: shape, payload: payload, to: (folder as NSString).appendingPathComponent(file))
     }
 
     static func load(_ folder: String, _ file: String) throws -> (shape: [Int], payload: NPYTensor.Payload) {

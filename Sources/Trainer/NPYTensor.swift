@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A minimal NumPy `.npy` (format 1.0, little-endian, C order) reader/writer for checkpoint
 /// tensors: `<f4` floats and `<i8` keys.
@@ -8,8 +11,9 @@ enum NPYTensor {
         case int64([Int64])
     }
 
-    /// Serialized `.npy` bytes; the header is padded so that data starts at a multiple of 64.
-    static func encode(shape: [Int], payload: Payload) -> [UInt8] {
+    /// The `.npy` header (magic, version 1.0, padded dict) for `shape` and `payload`'s dtype;
+    /// data starts right after it, at a multiple of 64.
+    static func header(shape: [Int], payload: Payload) -> [UInt8] {
         let descr: String
         switch payload {
         case .float32: descr = "<f4"
@@ -26,11 +30,39 @@ enum NPYTensor {
         let hlen = UInt16(header.utf8.count)
         out += [UInt8(hlen & 0xff), UInt8(hlen >> 8)]
         out += Array(header.utf8)
+        return out
+    }
+
+    /// Serialized `.npy` bytes.
+    static func encode(shape: [Int], payload: Payload) -> [UInt8] {
+        var out = header(shape: shape, payload: payload)
         switch payload {
         case .float32(let v): v.withUnsafeBytes { out += $0 }
         case .int64(let v): v.withUnsafeBytes { out += $0 }
         }
         return out
+    }
+
+    /// Writes a `.npy` file straight from the payload's memory (no intermediate copy).
+    static func write(shape: [Int], payload: Payload, to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw TrainerError.checkpoint(path: path, reason: "cannot create file (errno \(errno))") }
+        defer { close(fd) }
+        func put(_ buffer: UnsafeRawBufferPointer) throws {
+            var done = 0
+            while done < buffer.count {
+                guard let base = buffer.baseAddress else { return }
+                let n = Glibc.write(fd, base + done, buffer.count - done)
+                if n < 0, errno == EINTR { continue }
+                guard n > 0 else { throw TrainerError.checkpoint(path: path, reason: "write failed (errno \(errno))") }
+                done += n
+            }
+        }
+        try header(shape: shape, payload: payload).withUnsafeBytes { try put($0) }
+        switch payload {
+        case .float32(let v): try v.withUnsafeBytes { try put($0) }
+        case .int64(let v): try v.withUnsafeBytes { try put($0) }
+        }
     }
 
     /// Parses `.npy` bytes written by ``encode(shape:payload:)`` (or NumPy with the same dtypes).
