@@ -52,7 +52,7 @@ public struct TrainerConfig {
             try FGFeatureConfigs.complete(&pipeline, fgJSON: text)
         }
         self.pipeline = pipeline
-        spec = try ModelSpec(config: pipeline.proto)
+        spec = try ModelSpec(config: pipeline)
         layout = try TrainerConfig.layout(pipeline.proto.dataConfig, fgBased: fgJSON != nil)
         encoder = try FGBatchEncoder(spec: spec, layout: layout, fgBased: fgJSON != nil)
         let tc = pipeline.proto.trainConfig

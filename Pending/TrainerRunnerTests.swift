@@ -148,6 +148,6 @@ import Testing
         let exported = try PipelineConfig.load(text: manifest.pipelineConfig)
         #expect(Set(exported.allFeatureConfigs.map(\.resolvedName)) == ["user_id", "tags", "price"])
         // The exported config alone (without fg.json) rebuilds the same model.
-        #expect(try ConfigModelSpec.make(exported) == resolved.spec)
+        #expect(try ModelSpec(config: exported) == resolved.spec)
     }
 }
