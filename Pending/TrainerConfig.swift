@@ -85,34 +85,6 @@ public struct TrainerConfig {
         }
     }
 
-    /// The optimizer of `train_config.optimizer_config[0]`.
-    public func optimizerSettings() throws -> OptimizerSettings {
-        guard let o = pipeline.proto.trainConfig.optimizerConfig.first, let which = o.optimizer else {
-            throw TrainerError.config(field: "train_config.optimizer_config", reason: "no optimizer configured")
-        }
-        func schedule(_ lr: EasyRec_LearningRate, _ field: String) throws -> LearningRateSchedule {
-            switch lr.learningRate {
-            case .constantLearningRate(let c)?: return .constant(c.learningRate)
-            case .exponentialDecayLearningRate(let e)?:
-                guard e.decaySteps > 0 else { throw TrainerError.config(field: field + ".exponential_decay_learning_rate.decay_steps", reason: "must be positive") }
-                return .exponentialDecay(initial: e.initialLearningRate, decaySteps: Int(e.decaySteps), decayFactor: e.decayFactor,
-                                         staircase: e.staircase, minimum: e.minLearningRate)
-            default: return .constant(0.002)
-            }
-        }
-        switch which {
-        case .adamOptimizer(let a):
-            return OptimizerSettings(kind: .adam(beta1: a.beta1, beta2: a.beta2, epsilon: 1e-8),
-                                     learningRate: try schedule(a.learningRate, "train_config.optimizer_config.adam_optimizer.learning_rate"))
-        case .adagradOptimizer(let a):
-            return OptimizerSettings(kind: .adagrad(initialAccumulator: a.initialAccumulatorValue),
-                                     learningRate: try schedule(a.learningRate, "train_config.optimizer_config.adagrad_optimizer.learning_rate"))
-        case .momentumOptimizer(let m):
-            return OptimizerSettings(kind: .momentum(momentum: m.momentumOptimizerValue),
-                                     learningRate: try schedule(m.learningRate, "train_config.optimizer_config.momentum_optimizer.learning_rate"))
-        }
-    }
-
     /// The sample line layout of `data_config`.
     static func layout(_ dc: EasyRec_DatasetConfig, fgBased: Bool) throws -> SampleLayout {
         let fields = dc.inputFields.map { f -> SampleLayout.Field in
