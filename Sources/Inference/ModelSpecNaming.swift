@@ -5,8 +5,11 @@ import FG
 ///
 /// - Tables: a wide table `input_layer/<base>` (width `wideOutputDim`) per wide feature and a
 ///   deep table `input_layer_1/<base>` (width `embeddingDim`) per deep feature, where
-///   `base = embeddingName ?? "<feature>_embedding"`; features with the same base share one
-///   table per part. Ids: wide tables in wide-group order, then deep tables in deep-group order.
+///   `base = "<feature>_embedding"`. As in EasyRec's FeatureColumnParser, an `embedding_name`
+///   used by two or more columns makes them share one table per part: deep
+///   `input_layer_1/<embedding_name>`, wide `input_layer/<embedding_name>_wide` (an
+///   `embedding_name` used by one column only is ignored). Ids: wide tables in wide-group
+///   order, then deep tables in deep-group order (first occurrence).
 /// - Dense: `deep_feature/dnn_i/{kernel,bias}` (+ `bn/{gamma,beta,moving_mean,moving_variance}`
 ///   with BN), `final_dnn/dnn_i/...`, then `output/{kernel,bias}` (with final_dnn) or
 ///   `deep_logits/{kernel,bias}`. Every `dnn_i` has a bias: EasyRec applies `tf.layers.dense`
@@ -49,7 +52,7 @@ extension ModelSpec {
         for (part, list, width) in [(EmbeddingSpec.Part.wide, wideFeatures, wideOutputDim),
                                     (.deep, deepFeatures, dim)] {
             for i in list {
-                let name = tableName(for: columns[i], part: part)
+                let name = tableName(columns: columns, column: i, part: part)
                 if let existing = byName[name] {
                     if embeddings[existing].rows != columns[i].rows || embeddings[existing].dim != width {
                         throw .sharedTableMismatch(table: name, feature: columns[i].name)
@@ -96,11 +99,13 @@ extension ModelSpec {
                          l2Regularization: l2Regularization, embeddingRegularization: embeddingRegularization)
     }
 
-    /// Normalized table name of `column` in `part`: `input_layer/<base>` or `input_layer_1/<base>`,
-    /// `base = embeddingName ?? "<feature>_embedding"`.
-    public static func tableName(for column: FeatureColumnSpec, part: EmbeddingSpec.Part) -> String {
-        let base = column.embeddingName ?? "\(column.name)_embedding"
-        return (part == .wide ? "input_layer/" : "input_layer_1/") + base
+    /// Normalized table name of `columns[column]` in `part` (see the type comment for sharing).
+    public static func tableName(columns: [FeatureColumnSpec], column: Int, part: EmbeddingSpec.Part) -> String {
+        let c = columns[column]
+        if let shared = c.embeddingName, columns.filter({ $0.embeddingName == shared }).count >= 2 {
+            return part == .wide ? "input_layer/\(shared)_wide" : "input_layer_1/\(shared)"
+        }
+        return (part == .wide ? "input_layer/" : "input_layer_1/") + "\(c.name)_embedding"
     }
 
     /// Id of the embedding table called `name`.
@@ -117,7 +122,7 @@ extension ModelSpec {
     public func tableId(column: Int, part: EmbeddingSpec.Part) -> Int? {
         let group = part == .wide ? wideFeatures : deepFeatures
         guard group.contains(column), column >= 0, column < columns.count else { return nil }
-        return embeddingId(named: ModelSpec.tableName(for: columns[column], part: part))
+        return embeddingId(named: ModelSpec.tableName(columns: columns, column: column, part: part))
     }
 
     /// The dense variable ids of one DNN layer (bn ids nil without batch norm).
