@@ -50,9 +50,10 @@ public enum Gzip {
         if input.count >= 18 {
             let t = input.count - 4
             let le = Int(input[t]) | Int(input[t + 1]) << 8 | Int(input[t + 2]) << 16 | Int(input[t + 3]) << 24
-            if le > 0 && le < (1 << 32) { capacity = max(capacity, le + 1) }
+            // deflate cannot expand more than ~1032:1: never trust a larger (corrupt) size hint.
+            if le > 0 && le <= input.count * 1100 { capacity = max(capacity, le + 1) }
         }
-        var out = [UInt8](repeating: 0, count: min(capacity, max(maxOutput, 1) + 1))
+        var out = [UInt8](repeating: 0, count: maxOutput < capacity ? maxOutput + 1 : capacity)
         s.next_in = UnsafeMutablePointer(mutating: input.baseAddress?.assumingMemoryBound(to: Bytef.self))
         s.avail_in = uInt(input.count)
         var produced = 0
