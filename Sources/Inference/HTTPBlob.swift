@@ -98,7 +98,10 @@ public struct HTTPBlob: Sendable {
         guard rc == CURLE_OK else {
             let detail = String(decoding: errbuf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail
-            return ("\(text) (curl \(rc.rawValue))", true)
+            // Missing files and bad URLs do not get better by retrying.
+            let permanent: [CURLcode] = [CURLE_FILE_COULDNT_READ_FILE, CURLE_REMOTE_FILE_NOT_FOUND,
+                                         CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_HTTP_RETURNED_ERROR]
+            return ("\(text) (curl \(rc.rawValue))", !permanent.contains(rc))
         }
         var code = 0
         _ = swift_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &code)
