@@ -234,6 +234,31 @@ public final class DeepFMPredictor: Sendable {
         }
     }
 
+    /// The first half of ``predict(batch:store:scratch:logits:probs:)`` alone (same code path:
+    /// one read-locked gather plus the dense snapshot): what a prediction observed. For the
+    /// concurrency tests.
+    func gatherForTesting(batch: EncodedBatch, store: ParameterStore) throws(PredictError) -> (deep: [Float], wide: [Float], dense: DenseSnapshot) {
+        try validate(batch)
+        let b = batch.batchSize
+        var deep = [Float](repeating: 0, count: b * deepLookups.count * dim)
+        var wide = [Float](repeating: 0, count: b)
+        var comb = [Float](repeating: 0, count: max(dim, wideDim))
+        let r = deep.withUnsafeMutableBufferPointer { dp in
+            wide.withUnsafeMutableBufferPointer { wp in
+                comb.withUnsafeMutableBufferPointer { cp in
+                    store.withReadAccess { (dense, tables) -> Result<DenseSnapshot, PredictError> in
+                        guard let d = dp.baseAddress, let w = wp.baseAddress, let c = cp.baseAddress else { return .success(dense) }
+                        do throws(PredictError) {
+                            try gather(batch: batch, tables: tables, deepInput: d, wide: w, combined: c)
+                            return .success(dense)
+                        } catch { return .failure(error) }
+                    }
+                }
+            }
+        }
+        return (deep, wide, try r.get())
+    }
+
     /// Convenience for the trainer and tests: scores `batch` with `parameters` through a
     /// temporary ``ParameterStore`` (one copy of the parameters).
     public func predict(batch: EncodedBatch, parameters: ModelParameters) throws -> (logits: [Float], probs: [Float]) {
