@@ -150,3 +150,9 @@ extension ModelSpec {
         return out
     }
 }
+
+extension ModelSpec {
+    /// A spec with nothing in it (placeholder for signature helpers).
+    static let empty = ModelSpec(columns: [], wideFeatures: [], deepFeatures: [], embeddings: [], denseVariables: [],
+                                 wideOutputDim: 1, embeddingDim: 0, dnnHidden: [], finalDnnHidden: nil)
+}
