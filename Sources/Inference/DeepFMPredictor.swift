@@ -172,6 +172,30 @@ public final class DeepFMPredictor: Sendable {
         try result.get()
     }
 
+    /// Resolved table access for one column's gather (hoisted out of the per-id loop).
+    private struct TableAccess {
+        let fixedBase: UnsafePointer<Float>?
+        let rows: Int
+        let dim: Int
+        let kv: KVTable?
+
+        init(_ t: StoredTable) {
+            switch t {
+            case .fixed(let f): fixedBase = UnsafePointer(f.buffer.pointer); rows = f.rows; dim = f.dim; kv = nil
+            case .keyValue(let k): fixedBase = nil; rows = 0; dim = k.dim; kv = k
+            }
+        }
+
+        @inline(__always)
+        func row(_ id: Int64) -> (UnsafePointer<Float>?, outOfRange: Bool) {
+            if let fixedBase {
+                guard id >= 0 && id < Int64(rows) else { return (nil, true) }
+                return (fixedBase + Int(id) * dim, false)
+            }
+            return (kv?.lookup(id).map { UnsafePointer($0) }, false)
+        }
+    }
+
     /// Fills `wide` [B] and `deepInput` [B, F*D] from the tables (read lock held).
     private func gather(batch: EncodedBatch, tables: [StoredTable], deepInput: UnsafeMutablePointer<Float>,
                         wide: UnsafeMutablePointer<Float>, combined: UnsafeMutablePointer<Float>) throws(PredictError) {
@@ -179,58 +203,65 @@ public final class DeepFMPredictor: Sendable {
         let deepWidth = deepLookups.count * dim
         wide.initialize(repeating: 0, count: b)
         for (column, table) in wideLookups {
-            let col = batch.columns[column]
-            for i in 0..<b {
-                combined.initialize(repeating: 0, count: wideDim)
-                let lo = Int(col.offsets[i]), hi = Int(col.offsets[i + 1])
-                for e in lo..<hi {
-                    guard let row = try rowPointer(tables[table], id: col.ids[e], column: column) else { continue }
-                    let w = col.weights[e]
-                    for c in 0..<wideDim { combined[c] += w * row[c] }
+            let access = TableAccess(tables[table])
+            let wd = wideDim
+            let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
+                batch.columns[column].ids.withUnsafeBufferPointer { ids in
+                    batch.columns[column].weights.withUnsafeBufferPointer { ws in
+                        for i in 0..<b {
+                            combined.initialize(repeating: 0, count: wd)
+                            for e in Int(off[i])..<Int(off[i + 1]) {
+                                let (row, out) = access.row(ids[e])
+                                if out { return ids[e] }
+                                guard let row else { continue }
+                                let w = ws[e]
+                                for c in 0..<wd { combined[c] += w * row[c] }
+                            }
+                            var s: Float = 0
+                            for c in 0..<wd { s += combined[c] }
+                            wide[i] += s
+                        }
+                        return nil
+                    }
                 }
-                var s: Float = 0
-                for c in 0..<wideDim { s += combined[c] }
-                wide[i] += s
             }
+            if let bad { throw .idOutOfRange(feature: spec.columns[column].name, id: bad, rows: access.rows) }
         }
+        let d = dim
         for (j, (column, table, combiner)) in deepLookups.enumerated() {
-            let col = batch.columns[column]
-            for i in 0..<b {
-                let dst = deepInput + i * deepWidth + j * dim
-                dst.initialize(repeating: 0, count: dim)
-                let lo = Int(col.offsets[i]), hi = Int(col.offsets[i + 1])
-                var wsum: Float = 0, wsq: Float = 0
-                for e in lo..<hi {
-                    let w = col.weights[e]
-                    wsum += w; wsq += w * w
-                    guard let row = try rowPointer(tables[table], id: col.ids[e], column: column) else { continue }
-                    for c in 0..<dim { dst[c] += w * row[c] }
-                }
-                let denom: Float
-                switch combiner {
-                case .sum: denom = 1
-                case .mean: denom = wsum
-                case .sqrtn: denom = wsq.squareRoot()
-                }
-                if denom == 0 {
-                    dst.initialize(repeating: 0, count: dim)
-                } else if denom != 1 {
-                    for c in 0..<dim { dst[c] /= denom }
+            let access = TableAccess(tables[table])
+            let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
+                batch.columns[column].ids.withUnsafeBufferPointer { ids in
+                    batch.columns[column].weights.withUnsafeBufferPointer { ws in
+                        for i in 0..<b {
+                            let dst = deepInput + i * deepWidth + j * d
+                            dst.initialize(repeating: 0, count: d)
+                            var wsum: Float = 0, wsq: Float = 0
+                            for e in Int(off[i])..<Int(off[i + 1]) {
+                                let w = ws[e]
+                                wsum += w; wsq += w * w
+                                let (row, out) = access.row(ids[e])
+                                if out { return ids[e] }
+                                guard let row else { continue }
+                                for c in 0..<d { dst[c] += w * row[c] }
+                            }
+                            let denom: Float
+                            switch combiner {
+                            case .sum: denom = 1
+                            case .mean: denom = wsum
+                            case .sqrtn: denom = wsq.squareRoot()
+                            }
+                            if denom == 0 {
+                                dst.initialize(repeating: 0, count: d)
+                            } else if denom != 1 {
+                                for c in 0..<d { dst[c] /= denom }
+                            }
+                        }
+                        return nil
+                    }
                 }
             }
-        }
-    }
-
-    @inline(__always)
-    private func rowPointer(_ table: StoredTable, id: Int64, column: Int) throws(PredictError) -> UnsafePointer<Float>? {
-        switch table {
-        case .fixed(let t):
-            guard id >= 0 && id < Int64(t.rows) else {
-                throw .idOutOfRange(feature: spec.columns[column].name, id: id, rows: t.rows)
-            }
-            return UnsafePointer(t.buffer.pointer + Int(id) * t.dim)
-        case .keyValue(let t):
-            return t.lookup(id).map { UnsafePointer($0) }
+            if let bad { throw .idOutOfRange(feature: spec.columns[column].name, id: bad, rows: access.rows) }
         }
     }
 

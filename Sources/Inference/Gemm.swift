@@ -1,6 +1,6 @@
 /// Register-blocked SIMD GEMM for the DNN layers: `C[m, np] = bias + A[m, k] * W[k, np]`,
-/// W row-major with `np` a multiple of 32 (layers are zero-padded to it). The micro-kernel
-/// computes 4 rows x 32 columns with eight SIMD16 accumulators (fma with `-target-cpu haswell`).
+/// W row-major with `np` a multiple of 16 (layers are zero-padded to 32). fma with
+/// `-target-cpu haswell`.
 enum Gemm {
     typealias V = SIMD16<Float>
 
@@ -10,48 +10,68 @@ enum Gemm {
     @inline(__always)
     static func store(_ v: V, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V.self) }
 
+    typealias V8 = SIMD8<Float>
+
+    @inline(__always)
+    static func load8(_ p: UnsafePointer<Float>) -> V8 { UnsafeRawPointer(p).loadUnaligned(as: V8.self) }
+
+    @inline(__always)
+    static func store8(_ v: V8, _ p: UnsafeMutablePointer<Float>) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: V8.self) }
+
+    /// `C = bias + A W` over column panels of 16 (a K x 16 panel of W stays in L1): a 6-row x
+    /// 16-column micro-kernel keeps 12 SIMD8 accumulators in the 16 AVX registers (the classic
+    /// Haswell shape), then a 1-row kernel for the remaining rows.
     static func multiply(a: UnsafePointer<Float>, lda: Int, m: Int, k: Int,
                          w: UnsafePointer<Float>, np: Int, bias: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
         var j = 0
         while j < np {
-            let b0 = load(bias + j), b1 = load(bias + j + 16)
+            let b0 = load8(bias + j), b1 = load8(bias + j + 8)
             var i = 0
-            while i + 4 <= m {
-                var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1, c30 = b0, c31 = b1
-                let a0 = a + i * lda, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda
+            while i + 6 <= m {
+                var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
+                var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
+                let a0 = a + i * lda
                 var wp = w + j
                 for kk in 0..<k {
-                    let w0 = load(wp), w1 = load(wp + 16)
-                    let x0 = V(repeating: a0[kk]), x1 = V(repeating: a1[kk])
-                    let x2 = V(repeating: a2[kk]), x3 = V(repeating: a3[kk])
-                    c00.addProduct(x0, w0); c01.addProduct(x0, w1)
-                    c10.addProduct(x1, w0); c11.addProduct(x1, w1)
-                    c20.addProduct(x2, w0); c21.addProduct(x2, w1)
-                    c30.addProduct(x3, w0); c31.addProduct(x3, w1)
+                    let w0 = load8(wp), w1 = load8(wp + 8)
+                    var x = V8(repeating: a0[kk])
+                    c00.addProduct(x, w0); c01.addProduct(x, w1)
+                    x = V8(repeating: a0[lda + kk])
+                    c10.addProduct(x, w0); c11.addProduct(x, w1)
+                    x = V8(repeating: a0[2 * lda + kk])
+                    c20.addProduct(x, w0); c21.addProduct(x, w1)
+                    x = V8(repeating: a0[3 * lda + kk])
+                    c30.addProduct(x, w0); c31.addProduct(x, w1)
+                    x = V8(repeating: a0[4 * lda + kk])
+                    c40.addProduct(x, w0); c41.addProduct(x, w1)
+                    x = V8(repeating: a0[5 * lda + kk])
+                    c50.addProduct(x, w0); c51.addProduct(x, w1)
                     wp += np
                 }
-                let r0 = c + i * ldc + j, r1 = r0 + ldc, r2 = r1 + ldc, r3 = r2 + ldc
-                store(c00, r0); store(c01, r0 + 16)
-                store(c10, r1); store(c11, r1 + 16)
-                store(c20, r2); store(c21, r2 + 16)
-                store(c30, r3); store(c31, r3 + 16)
-                i += 4
+                let r = c + i * ldc + j
+                store8(c00, r); store8(c01, r + 8)
+                store8(c10, r + ldc); store8(c11, r + ldc + 8)
+                store8(c20, r + 2 * ldc); store8(c21, r + 2 * ldc + 8)
+                store8(c30, r + 3 * ldc); store8(c31, r + 3 * ldc + 8)
+                store8(c40, r + 4 * ldc); store8(c41, r + 4 * ldc + 8)
+                store8(c50, r + 5 * ldc); store8(c51, r + 5 * ldc + 8)
+                i += 6
             }
             while i < m {
                 var c0 = b0, c1 = b1
                 let ar = a + i * lda
                 var wp = w + j
                 for kk in 0..<k {
-                    let x = V(repeating: ar[kk])
-                    c0.addProduct(x, load(wp)); c1.addProduct(x, load(wp + 16))
+                    let x = V8(repeating: ar[kk])
+                    c0.addProduct(x, load8(wp)); c1.addProduct(x, load8(wp + 8))
                     wp += np
                 }
                 let r = c + i * ldc + j
-                store(c0, r); store(c1, r + 16)
+                store8(c0, r); store8(c1, r + 8)
                 i += 1
             }
-            j += 32
+            j += 16
         }
     }
 
