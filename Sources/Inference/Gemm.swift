@@ -24,11 +24,16 @@ enum Gemm {
     static func multiply(a: UnsafePointer<Float>, lda: Int, m: Int, k: Int,
                          w: UnsafePointer<Float>, np: Int, bias: UnsafePointer<Float>,
                          c: UnsafeMutablePointer<Float>, ldc: Int) {
+        let m6 = m / 6 * 6
+        // Row blocks of 96 keep the A block in L2 while every W panel streams through L1.
+        var rowBlock = 0
+        while rowBlock < m6 {
+        let rowEnd = min(rowBlock + 96, m6)
         var j = 0
         while j < np {
             let b0 = load8(bias + j), b1 = load8(bias + j + 8)
-            var i = 0
-            while i + 6 <= m {
+            var i = rowBlock
+            while i < rowEnd {
                 var c00 = b0, c01 = b1, c10 = b0, c11 = b1, c20 = b0, c21 = b1
                 var c30 = b0, c31 = b1, c40 = b0, c41 = b1, c50 = b0, c51 = b1
                 let a0 = a + i * lda
@@ -58,9 +63,29 @@ enum Gemm {
                 store8(c50, r + 5 * ldc); store8(c51, r + 5 * ldc + 8)
                 i += 6
             }
-            while i < m {
-                var c0 = b0, c1 = b1
-                let ar = a + i * lda
+            j += 16
+        }
+        rowBlock = rowEnd
+        }
+        // Remaining rows (and batch 1): one row at a time, 32 columns (4 independent fma chains).
+        for i in m6..<m {
+            let ar = a + i * lda
+            var j = 0
+            while j + 32 <= np {
+                var c0 = load8(bias + j), c1 = load8(bias + j + 8), c2 = load8(bias + j + 16), c3 = load8(bias + j + 24)
+                var wp = w + j
+                for kk in 0..<k {
+                    let x = V8(repeating: ar[kk])
+                    c0.addProduct(x, load8(wp)); c1.addProduct(x, load8(wp + 8))
+                    c2.addProduct(x, load8(wp + 16)); c3.addProduct(x, load8(wp + 24))
+                    wp += np
+                }
+                let r = c + i * ldc + j
+                store8(c0, r); store8(c1, r + 8); store8(c2, r + 16); store8(c3, r + 24)
+                j += 32
+            }
+            while j < np {
+                var c0 = load8(bias + j), c1 = load8(bias + j + 8)
                 var wp = w + j
                 for kk in 0..<k {
                     let x = V8(repeating: ar[kk])
@@ -69,9 +94,8 @@ enum Gemm {
                 }
                 let r = c + i * ldc + j
                 store8(c0, r); store8(c1, r + 8)
-                i += 1
+                j += 16
             }
-            j += 16
         }
     }
 
