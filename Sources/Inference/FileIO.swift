@@ -34,21 +34,22 @@ enum FileIO {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw Failure(path: path, message: "cannot stat: \(errnoText())") }
-        let size = Int(st.st_size)
-        var out = [UInt8](repeating: 0, count: size)
+        // st_size is a hint only (0 for /proc files): read until end of file.
+        var out = [UInt8](repeating: 0, count: max(Int(st.st_size), 4096))
         var done = 0
         var failure: String?
-        out.withUnsafeMutableBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            while done < size {
-                let n = read(fd, base + done, size - done)
-                if n < 0 { if errno == EINTR { continue }; failure = errnoText(); return }
-                if n == 0 { break }
-                done += n
+        while failure == nil {
+            if done == out.count { out.append(contentsOf: repeatElement(0, count: out.count)) }
+            let n = out.withUnsafeMutableBytes { raw -> Int in
+                guard let base = raw.baseAddress else { return 0 }
+                return read(fd, base + done, raw.count - done)
             }
+            if n < 0 { if errno == EINTR { continue }; failure = errnoText(); break }
+            if n == 0 { break }
+            done += n
         }
         if let failure { throw Failure(path: path, message: "read failed: \(failure)") }
-        if done < size { out.removeSubrange(done...) }
+        out.removeSubrange(done...)
         return out
     }
 
