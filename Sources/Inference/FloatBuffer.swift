@@ -32,6 +32,15 @@ public final class FloatBuffer: @unchecked Sendable {
         mapLength = 0
     }
 
+    /// Heap memory for `count` floats whose contents the caller fills at once.
+    init(uninitializedCount count: Int) {
+        self.count = max(count, 0)
+        pointer = .allocate(capacity: max(self.count, 1))
+        isMapped = false
+        mapBase = nil
+        mapLength = 0
+    }
+
     /// Heap copy of `values`.
     public convenience init(copying values: UnsafeBufferPointer<Float>) {
         self.init(zeroed: values.count)

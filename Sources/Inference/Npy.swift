@@ -255,7 +255,7 @@ public enum Npy {
     /// (`MAP_PRIVATE`, read-write: later writes go to private copy-on-write pages, never to
     /// the file); a `.gz` file is decompressed into heap memory.
     public static func loadFloatBuffer(path: String, map: Bool = true) throws(NpyError) -> (shape: [Int], buffer: FloatBuffer) {
-        if path.hasSuffix(".gz") || !map {
+        if path.hasSuffix(".gz") {
             let b = try fileBytes(path)
             return try withRawBytes(b) { (r) throws(NpyError) -> (shape: [Int], buffer: FloatBuffer) in
                 let (h, data) = try checkedData(r, dtype: .float32, path: path)
@@ -275,6 +275,18 @@ public enum Npy {
         if size - h.dataOffset < need { throw NpyError(path: path, message: "truncated data: shape \(h.shape) needs \(need) bytes, file has \(size - h.dataOffset)") }
         if size - h.dataOffset > need { throw NpyError(path: path, message: "\(size - h.dataOffset - need) trailing bytes after the data of shape \(h.shape)") }
         if need == 0 { return (h.shape, FloatBuffer(zeroed: 0)) }
+        if !map {
+            // One read straight into the final heap buffer (no intermediate copies).
+            let buf = FloatBuffer(uninitializedCount: h.elementCount)
+            var done = 0
+            while done < need {
+                let n = pread(fd, UnsafeMutableRawPointer(buf.pointer) + done, need - done, off_t(h.dataOffset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw NpyError(path: path, message: "read failed at byte \(h.dataOffset + done): \(FileIO.errnoText())") }
+                done += n
+            }
+            return (h.shape, buf)
+        }
         guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw NpyError(path: path, message: "mmap failed: \(FileIO.errnoText())")
         }
