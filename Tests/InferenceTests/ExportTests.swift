@@ -106,3 +106,35 @@ final class ExportTests: XCTestCase {
         XCTAssertThrowsError(try ExportReader.readManifest(v + "/variables")) { XCTAssertTrue("\($0)".contains("no numeric version"), "\($0)") }
     }
 }
+
+/// HTTP GET through a local `python3 -m http.server` (skipped when python3 is absent).
+final class HTTPServerTests: XCTestCase {
+    func testExportEmbeddingsOverHTTP() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw XCTSkip("python3 not installed") }
+        let c = try Fixture.load("deepfm_final")
+        let params = try ExportReader.loadParameters(c.dir, spec: c.spec)
+        let t = TempDir()
+        let served = t.path + "/served"
+        try ExportWriter.write(versionDir: t.path + "/m/1", spec: c.spec, parameters: params, pipelineConfig: "", embeddingDir: served)
+        let port = 20_000 + Int(getpid() % 20_000)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", served]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate(); p.waitUntilExit() }
+        let base = "http://127.0.0.1:\(port)"
+        let blob = HTTPBlob(retries: 0)
+        var ready = false
+        for _ in 0..<100 where !ready {
+            if (try? blob.get(base + "/0.npy")) != nil { ready = true } else { usleep(100_000) }
+        }
+        XCTAssertTrue(ready, "http.server did not start")
+        XCTAssertEqual(try blob.get(base + "/0.npy"), try FileIO.readAll(served + "/0.npy"))
+        XCTAssertThrowsError(try blob.get(base + "/absent.npy")) { XCTAssertTrue("\($0)".contains("HTTP status 404"), "\($0)") }
+        let store = try ExportReader.loadStore(t.path + "/m", spec: c.spec, embeddingDir: base, http: HTTPBlob(retries: 1))
+        XCTAssertEqual(store.snapshotParameters(), params)
+        XCTAssertTrue(store.isMemoryMapped(embeddingId: 0), "downloaded tables are mapped, then unlinked")
+    }
+}
