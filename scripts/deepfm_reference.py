@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Independent NumPy reference for the DeepFM forward pass (shared/spec/deepfm.md).
 
-Writes small test fixtures under Tests/InferenceTests/Fixtures/<case>/:
+Writes small test fixtures under Tests/Fixtures/Inference/<case>/:
   pipeline.config               a placeholder comment (the structure is in model.json)
   model.json                    structure (columns, groups, layers) for the Swift test to build a ModelSpec
   DENSE_UPDATE_VARIABLES        {"<name>": id}   (names/ids derived here independently)
@@ -18,7 +18,7 @@ import json
 import os
 import numpy as np
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "InferenceTests", "Fixtures")
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Fixtures", "Inference")
 
 COLUMNS = [
     # name, kind, size (rows; None = key-value), dim, combiner, embedding_name

@@ -4,7 +4,8 @@ import FG
 
 /// Loads the NumPy-written fixtures (scripts/deepfm_reference.py).
 enum Fixture {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/Inference").path
 
     struct Case {
         let dir: String
