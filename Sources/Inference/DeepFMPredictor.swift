@@ -26,6 +26,7 @@ public final class DeepFMPredictor: Sendable {
     let deepLookups: [(column: Int, table: Int, combiner: FeatureColumnSpec.Combiner)]
     let dim: Int
     let wideDim: Int
+    let specFingerprint: Int
 
     public init(spec: ModelSpec) throws(ModelSpecError) {
         guard !spec.deepFeatures.isEmpty else { throw .noDeepFeatures }
@@ -54,6 +55,7 @@ public final class DeepFMPredictor: Sendable {
         deepLookups = deep
         dim = spec.embeddingDim
         wideDim = spec.wideOutputDim
+        specFingerprint = spec.parameterFingerprint
     }
 
     /// Checks the CSR structure of the columns the model reads.
@@ -85,9 +87,7 @@ public final class DeepFMPredictor: Sendable {
     /// Scores `batch`: `logits` and `probs` get `batch.batchSize` values (resized as needed).
     public func predict(batch: EncodedBatch, store: ParameterStore, scratch: inout PredictScratch,
                         logits: inout [Float], probs: inout [Float]) throws(PredictError) {
-        guard store.spec.embeddings == spec.embeddings, store.spec.denseVariables == spec.denseVariables else {
-            throw .specMismatch
-        }
+        guard store.specFingerprint == specFingerprint else { throw .specMismatch }
         try validate(batch)
         let b = batch.batchSize
         if logits.count != b { logits = [Float](repeating: 0, count: b) }

@@ -25,6 +25,8 @@ public enum InferenceBenchmark {
         let stop = Atomic<Bool>(false)
         let count = Atomic<Int>(0)
         let done = Atomic<Bool>(false)
+        /// Slowest prediction seen, nanoseconds.
+        let maxNanos = Atomic<Int>(0)
     }
 
     /// Resident memory of this process (VmRSS), bytes.
@@ -132,14 +134,17 @@ public enum InferenceBenchmark {
         let predictor = try DeepFMPredictor(spec: spec)
         let batch = randomBatch(columns: 2, rows: [rows, 1000], items: 128, &r)
 
-        func withPredictions(_ body: () throws -> Void) rethrows -> Int {
+        func withPredictions(_ body: () throws -> Void) rethrows -> (count: Int, maxMicros: Double) {
             let f = Flags()
             let thread = Thread {
                 var scratch = PredictScratch()
                 var l: [Float] = [], p: [Float] = []
                 while !f.stop.load(ordering: .relaxed) {
+                    let t = timeNow()
                     if (try? predictor.predict(batch: batch, store: s, scratch: &scratch, logits: &l, probs: &p)) != nil {
                         f.count.add(1, ordering: .relaxed)
+                        let ns = Int((timeNow() - t) * 1e9)
+                        if ns > f.maxNanos.load(ordering: .relaxed) { f.maxNanos.store(ns, ordering: .relaxed) }
                     }
                 }
                 f.done.store(true, ordering: .releasing)
@@ -150,14 +155,17 @@ public enum InferenceBenchmark {
                 while !f.done.load(ordering: .acquiring) { usleep(1000) }
             }
             try body()
-            return f.count.load(ordering: .relaxed)
+            return (f.count.load(ordering: .relaxed), Double(f.maxNanos.load(ordering: .relaxed)) / 1000)
         }
 
         var lines = [String(format: "sparse apply: table %d x %d (%@), %d rows per message, predictions (batch 128) on another thread; store built in %.2f s",
                             rows, dim, mb(rows * dim * 4), rowsPerMessage, buildTime)]
+        // predictions alone (baseline for their rate and worst latency)
+        var elapsed = 0.0
+        let alone = withPredictions { usleep(UInt32(seconds * 1_000_000)) }
+        lines.append(String(format: "  predictions alone: %.0f/s, slowest %.0f us", Double(alone.count) / seconds, alone.maxMicros))
         // decode + apply
         var applied = 0
-        var elapsed = 0.0
         let preds1 = try withPredictions {
             let start = timeNow()
             var i = 0
@@ -168,8 +176,8 @@ public enum InferenceBenchmark {
                 elapsed = timeNow() - start
             }
         }
-        lines.append(String(format: "  decode + apply: %12.0f rows/s  (%6.0f MB/s of row data; %.0f predictions/s alongside)",
-                            Double(applied) / elapsed, Double(applied * dim * 4) / elapsed / 1e6, Double(preds1) / elapsed))
+        lines.append(String(format: "  decode + apply: %12.0f rows/s  (%6.0f MB/s of row data; %.0f predictions/s alongside, slowest %.0f us)",
+                            Double(applied) / elapsed, Double(applied * dim * 4) / elapsed / 1e6, Double(preds1.count) / elapsed, preds1.maxMicros))
         // apply only
         applied = 0; elapsed = 0
         let preds2 = try withPredictions {
@@ -181,8 +189,8 @@ public enum InferenceBenchmark {
                 elapsed = timeNow() - start
             }
         }
-        lines.append(String(format: "  apply only:     %12.0f rows/s  (%6.0f MB/s; %.0f predictions/s alongside)",
-                            Double(applied) / elapsed, Double(applied * dim * 4) / elapsed / 1e6, Double(preds2) / elapsed))
+        lines.append(String(format: "  apply only:     %12.0f rows/s  (%6.0f MB/s; %.0f predictions/s alongside, slowest %.0f us)",
+                            Double(applied) / elapsed, Double(applied * dim * 4) / elapsed / 1e6, Double(preds2.count) / elapsed, preds2.maxMicros))
         // memcpy of the same rows to the same random destinations (no lock, no validation).
         let dest = FloatBuffer(zeroed: rows * dim)
         var copied = 0

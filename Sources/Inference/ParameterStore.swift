@@ -51,6 +51,8 @@ enum StoredTable: Sendable {
 /// state without `lock` because it is the only mutator and it holds `writer`.
 public final class ParameterStore: @unchecked Sendable {
     public let spec: ModelSpec
+    /// Cheap identity of the spec's tables and variables (checked by predictors per call).
+    let specFingerprint: Int
     let lock = RWLock()
     private let writer = Mutex<Void>(())
     private var dense: DenseSnapshot
@@ -100,6 +102,7 @@ public final class ParameterStore: @unchecked Sendable {
             throw .tableCount(expected: spec.embeddings.count, got: tables.count)
         }
         self.spec = spec
+        self.specFingerprint = spec.parameterFingerprint
         self.dense = DenseSnapshot(spec: spec, values: dense)
         self.tables = tables
     }
@@ -266,6 +269,16 @@ public final class ParameterStore: @unchecked Sendable {
             }
             return ModelParameters(dense: dense.values, tables: out)
         }
+    }
+}
+
+extension ModelSpec {
+    /// Hash of table and variable names, ids and shapes (stable within one process).
+    var parameterFingerprint: Int {
+        var h = Hasher()
+        for e in embeddings { h.combine(e.id); h.combine(e.name); h.combine(e.dim); h.combine(e.rows) }
+        for v in denseVariables { h.combine(v.id); h.combine(v.name); h.combine(v.shape) }
+        return h.finalize()
     }
 }
 

@@ -136,7 +136,7 @@ public enum UpdateCodec {
 
     static func firstNonFinite(_ values: [Float]) -> Int? {
         values.withUnsafeBufferPointer { p in
-            // Fast pass: any non-finite makes the sum non-finite or the bit test fires.
+            // Exponent bits all ones = NaN or infinity.
             for i in 0..<p.count where (p[i].bitPattern & 0x7f80_0000) == 0x7f80_0000 { return i }
             return nil
         }

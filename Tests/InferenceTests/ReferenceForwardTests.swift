@@ -83,6 +83,12 @@ final class ReferenceForwardTests: XCTestCase {
         bad = c.batch
         bad.columns.removeLast()
         XCTAssertThrowsError(try p.predict(batch: bad, store: store, scratch: &scratch, logits: &l, probs: &pr))
+        // A store of another model is refused.
+        let n = try Fixture.load("deepfm_nofinal")
+        let otherStore = try ExportReader.loadStore(n.dir, spec: n.spec)
+        XCTAssertThrowsError(try p.predict(batch: c.batch, store: otherStore, scratch: &scratch, logits: &l, probs: &pr)) {
+            XCTAssertEqual($0 as? PredictError, .specMismatch)
+        }
         // Empty batch gives empty outputs.
         var empty = EncodedBatch(columnCount: c.spec.columns.count)
         empty.batchSize = 0
