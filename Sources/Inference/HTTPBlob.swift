@@ -119,12 +119,16 @@ public struct HTTPBlob: Sendable {
         return nil
     }
 
-    private func withRetries(_ what: String, _ url: String, _ attempt: () -> (error: String, retry: Bool)?) throws(HTTPBlobError) {
+    private func withRetries(_ what: String, _ url: String, bytes: () -> Int,
+                             _ attempt: () -> (error: String, retry: Bool)?) throws(HTTPBlobError) {
         var last = ""
         let start = timeNow()
+        logger?.info("\(what) \(url) ...")
         for i in 0...retries {
             guard let failure = attempt() else {
-                logger?.info("\(what) \(url) done in \(String(format2: timeNow() - start)) s")
+                let secs = timeNow() - start
+                let n = bytes()
+                logger?.info("\(what) \(url): \(n) bytes in \(String(format2: secs)) s (\(String(format2: Double(n) / max(secs, 1e-6) / 1e6)) MB/s)")
                 return
             }
             last = failure.error
@@ -138,7 +142,7 @@ public struct HTTPBlob: Sendable {
     /// GETs `url` into memory.
     public func get(_ url: String) throws(HTTPBlobError) -> [UInt8] {
         var result: [UInt8] = []
-        try withRetries("GET", url) {
+        try withRetries("GET", url, bytes: { result.count }) {
             let t = Transfer()
             if let e = perform(url, transfer: t, upload: nil) { return e }
             result = t.received
@@ -149,7 +153,7 @@ public struct HTTPBlob: Sendable {
 
     /// GETs `url` into the file `path` (created or truncated).
     public func download(_ url: String, to path: String) throws(HTTPBlobError) {
-        try withRetries("GET", url) {
+        try withRetries("GET", url, bytes: { FileIO.size(path) ?? 0 }) {
             let t = Transfer()
             t.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
             guard t.fd >= 0 else { return ("cannot create \(path): \(FileIO.errnoText())", false) }
@@ -160,7 +164,7 @@ public struct HTTPBlob: Sendable {
 
     /// PUTs `bytes` to `url`.
     public func put(_ url: String, bytes: [UInt8]) throws(HTTPBlobError) {
-        try withRetries("PUT", url) {
+        try withRetries("PUT", url, bytes: { bytes.count }) {
             bytes.withUnsafeBytes { raw in
                 let t = Transfer()
                 t.upload = raw
@@ -172,7 +176,7 @@ public struct HTTPBlob: Sendable {
     /// PUTs the file `path` to `url` (streamed).
     public func upload(file path: String, to url: String) throws(HTTPBlobError) {
         guard let size = FileIO.size(path) else { throw HTTPBlobError(url: url, message: "cannot stat \(path)") }
-        try withRetries("PUT", url) {
+        try withRetries("PUT", url, bytes: { size }) {
             let t = Transfer()
             t.uploadFD = open(path, O_RDONLY)
             guard t.uploadFD >= 0 else { return ("cannot open \(path): \(FileIO.errnoText())", false) }

@@ -48,7 +48,9 @@ enum StoredTable: Sendable {
 /// `@unchecked Sendable`: all mutable state (`dense`, table rows, kv indexes and chunk lists)
 /// is written only while holding `lock` for writing (and `writer`, which serializes writers),
 /// and read by readers only while holding `lock` for reading. The writer may read mutable
-/// state without `lock` because it is the only mutator and it holds `writer`.
+/// state without `lock` because it is the only mutator and it holds `writer`. The one
+/// exception is the internal test flag `skipWriteLockForTesting`, a deliberate violation used
+/// only by the concurrency test's negative control.
 public final class ParameterStore: @unchecked Sendable {
     public let spec: ModelSpec
     /// Cheap identity of the spec's tables and variables (checked by predictors per call).
@@ -123,6 +125,11 @@ public final class ParameterStore: @unchecked Sendable {
     public func denseValues(id: Int) -> [Float] {
         let d = denseSnapshot()
         return id >= 0 && id < d.values.count ? d.values[id] : []
+    }
+
+    /// Current values of the dense variable called `name`.
+    public func denseValues(named name: String) -> [Float]? {
+        spec.denseVariableId(named: name).map { denseValues(id: $0) }
     }
 
     /// Current row of `key` in table `embeddingId`; nil for an unknown table, a fixed-table key

@@ -18,6 +18,8 @@ final class ParameterStoreTests: XCTestCase {
         var counts = try store.apply(.dense(DenseUpdate(globalStep: 1, variables: [(1, [1, 2, 3])])))
         XCTAssertEqual(counts, ApplyCounts(variables: 1))
         XCTAssertEqual(store.denseValues(id: 1), [1, 2, 3])
+        XCTAssertEqual(store.denseValues(named: "v1"), [1, 2, 3])
+        XCTAssertNil(store.denseValues(named: "nope"))
         XCTAssertNotEqual(store.checksum(), c0)
         counts = try store.apply(.sparse(SparseUpdate(globalStep: 2, blocks: [
             .init(embeddingId: 3, keys: [5, 99], values: [1, 2, 3, 4]),
