@@ -78,6 +78,7 @@ extension FeatureColumnSpec {
         }
         self.init(name: name, inputNames: fc.inputNames.isEmpty ? [name] : fc.inputNames, kind: kind,
                   embeddingDim: Int(fc.embeddingDim), combiner: combiner, separator: fc.separator,
-                  embeddingName: fc.hasEmbeddingName ? fc.embeddingName : nil)
+                  embeddingName: fc.hasEmbeddingName ? fc.embeddingName : nil,
+                  kvSeparator: fc.hasKvSeparator ? fc.kvSeparator : nil)
     }
 }
