@@ -6,59 +6,6 @@ import Kafka
 import Testing
 @testable import Trainer
 
-/// A small bypass-mode DeepFM config streaming from `samples` and sending updates to `updates`.
-func tinyConfig(bootstrap: String, samples: String, updates: String?, modelDir: String, checkpointSteps: Int = 5,
-                batchSize: Int = 8, numSteps: Int = 0) -> String {
-    let incr = updates.map { """
-      incr_save_config {
-        dense_save_steps: 2
-        sparse_save_steps: 3
-        kafka { server: '\(bootstrap)' topic: '\($0)' consumer { offset: 0 } }
-      }
-    """ } ?? ""
-    return """
-    kafka_train_input { server: '\(bootstrap)' topic: '\(samples)' group: 'odl-test-\(UUID().uuidString.prefix(6))' }
-    model_dir: '\(modelDir)'
-    train_config {
-      optimizer_config { adam_optimizer { learning_rate { constant_learning_rate { learning_rate: 0.01 } } } }
-      num_steps: \(numSteps)
-      save_checkpoints_steps: \(checkpointSteps)
-      keep_checkpoint_max: 100
-      log_step_count_steps: 5
-    \(incr)
-    }
-    data_config {
-      batch_size: \(batchSize)
-      input_fields { input_name: 'label' input_type: INT64 default_val: '0' }
-      input_fields { input_name: 'user' input_type: STRING }
-      input_fields { input_name: 'item' input_type: STRING }
-      input_fields { input_name: 'price' input_type: DOUBLE default_val: '0' }
-      label_fields: 'label'
-      input_type: KafkaInput
-    }
-    feature_config {
-      features { input_names: 'user' feature_type: IdFeature embedding_dim: 4 hash_bucket_size: 50 }
-      features { input_names: 'item' feature_type: IdFeature embedding_dim: 4 hash_bucket_size: 30 }
-      features { input_names: 'price' feature_type: RawFeature boundaries: [1, 2, 5] embedding_dim: 4 }
-    }
-    model_config {
-      model_class: 'DeepFM'
-      feature_groups { group_name: 'wide' feature_names: 'user' feature_names: 'item' wide_deep: WIDE }
-      feature_groups { group_name: 'deep' feature_names: 'user' feature_names: 'item' feature_names: 'price' wide_deep: DEEP }
-      deepfm { dnn { hidden_units: [8, 4] } l2_regularization: 1e-5 }
-      embedding_regularization: 1e-7
-    }
-    """
-}
-
-/// `n` sample lines `label,user,item,price`; every 13th is malformed when `withBad`.
-func tinySamples(_ n: Int, withBad: Bool = false) -> [String] {
-    (0..<n).map { i in
-        if withBad, i % 13 == 12 { return "1,u\(i),broken" }
-        return "\((i * 7 + i / 3) % 2),u\(i % 37),i\(i % 23),\(Double(i % 9) * 0.75)"
-    }
-}
-
 @Suite(.serialized) struct TrainerProcessTests {
     /// Streaming run with updates to Kafka, stopped by OSS_STOP_SIGNAL: exit 0 after a final update pair and
     /// checkpoint; the base (model.ckpt-0) plus every update message equals the final checkpoint bit for bit;

@@ -82,34 +82,50 @@ enum CheckpointFormat {
         }
     }
 
-    static func put(shape: [Int], _ payload: NPYTensor.Payload, _ folder: String, _ file: String) throws {
-        try NPYTensor.write(shape: shape, payload: payload, to: (folder as NSString).appendingPathComponent(file))
+    /// One `.npy` of the checkpoint: float values or int64 keys.
+    enum Payload {
+        case float32([Float])
+        case int64([Int64])
     }
 
-    static func load(_ folder: String, _ file: String) throws -> (shape: [Int], payload: NPYTensor.Payload) {
+    static func put(shape: [Int], _ payload: Payload, _ folder: String, _ file: String) throws {
         let path = (folder as NSString).appendingPathComponent(file)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw TrainerError.checkpoint(path: path, reason: "missing file")
+        do {
+            switch payload {
+            case .float32(let v): try Npy.write(v, shape: shape, to: path)
+            case .int64(let v): try Npy.write(v, shape: shape, to: path)
+            }
+        } catch {
+            throw TrainerError.checkpoint(path: path, reason: "cannot write: \(error)")
         }
-        return try NPYTensor.decode([UInt8](data), path: path)
     }
 
     static func floats(_ folder: String, _ file: String, shape: [Int]) throws -> [Float] {
-        let (s, payload) = try load(folder, file)
-        guard case .float32(let v) = payload, s == shape else {
-            throw TrainerError.checkpoint(path: (folder as NSString).appendingPathComponent(file),
-                                          reason: "expected <f4 \(shape), found \(s)")
+        let path = (folder as NSString).appendingPathComponent(file)
+        let loaded: (shape: [Int], values: [Float])
+        do {
+            loaded = try Npy.readFloats(path: path)
+        } catch {
+            throw TrainerError.checkpoint(path: path, reason: "\(error)")
         }
-        return v
+        guard loaded.shape == shape else {
+            throw TrainerError.checkpoint(path: path, reason: "expected <f4 \(shape), found \(loaded.shape)")
+        }
+        return loaded.values
     }
 
     static func keys(_ folder: String, _ file: String, count: Int) throws -> [Int64] {
-        let (s, payload) = try load(folder, file)
-        guard case .int64(let v) = payload, s == [count] else {
-            throw TrainerError.checkpoint(path: (folder as NSString).appendingPathComponent(file),
-                                          reason: "expected <i8 [\(count)], found \(s)")
+        let path = (folder as NSString).appendingPathComponent(file)
+        let loaded: (shape: [Int], values: [Int64])
+        do {
+            loaded = try Npy.readInt64s(path: path)
+        } catch {
+            throw TrainerError.checkpoint(path: path, reason: "\(error)")
         }
-        return v
+        guard loaded.shape == [count] else {
+            throw TrainerError.checkpoint(path: path, reason: "expected <i8 [\(count)], found \(loaded.shape)")
+        }
+        return loaded.values
     }
 
     static func readFolder(_ folder: String, spec: ModelSpec) throws -> CheckpointContents {

@@ -78,7 +78,7 @@ public final class IncrementalSaver {
         let ids = spec.denseVariables.map(\.id)
         let messages = UpdateEncoding.denseMessages(step: Int32(truncatingIfNeeded: step), ids: ids,
                                                     values: { model.denseValues(id: $0) }, maxBytes: settings.maxMessageBytes)
-        for m in messages { try deliver(key: "dense_update_\(step)", bytes: UpdateEncoding.encode(m)) }
+        for m in messages { try deliver(key: "dense_update_\(step)", bytes: UpdateCodec.encode(.dense(m))) }
     }
 
     func sendSparse(model: any TrainingModel, step: Int) throws {
@@ -96,7 +96,7 @@ public final class IncrementalSaver {
         if messages.count > 1 {
             logger.info("sparse update at step \(step): \(rows) rows split into \(messages.count) messages")
         }
-        for m in messages { try deliver(key: "sparse_update_\(step)", bytes: UpdateEncoding.encode(m)) }
+        for m in messages { try deliver(key: "sparse_update_\(step)", bytes: UpdateCodec.encode(.sparse(m))) }
     }
 
     func deliver(key: String, bytes: [UInt8]) throws {

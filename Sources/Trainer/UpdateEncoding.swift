@@ -1,7 +1,7 @@
 import Inference
 
-/// Builds and encodes incremental update messages (formats.md 1.1/1.2), split so that no
-/// message exceeds a byte cap.
+/// Builds incremental update messages (formats.md 1.1/1.2), split so that no encoded message
+/// exceeds a byte cap (encoding: Inference's `UpdateCodec`).
 public enum UpdateEncoding {
     /// Splits the dense variables `ids` into messages of at most `maxBytes` (one variable may exceed it alone).
     public static func denseMessages(step: Int32, ids: [Int], values: (Int) -> [Float], maxBytes: Int) -> [DenseUpdate] {
@@ -54,32 +54,5 @@ public enum UpdateEncoding {
         }
         if !blocks.isEmpty || out.isEmpty { out.append(SparseUpdate(globalStep: step, blocks: blocks)) }
         return out
-    }
-
-    /// Wire bytes of a dense message.
-    public static func encode(_ m: DenseUpdate) -> [UInt8] {
-        var w = Writer()
-        w.i32(0); w.i32(Int32(m.variables.count)); w.i32(m.globalStep)
-        for v in m.variables { w.i32(v.id); w.i32(Int32(v.values.count)) }
-        for v in m.variables { w.floats(v.values) }
-        return w.bytes
-    }
-
-    /// Wire bytes of a sparse message (int64 keys).
-    public static func encode(_ m: SparseUpdate) -> [UInt8] {
-        var w = Writer()
-        w.i32(1); w.i32(Int32(m.blocks.count)); w.i32(m.globalStep)
-        for b in m.blocks { w.i32(b.embeddingId); w.i32(Int32(b.keys.count)) }
-        for b in m.blocks {
-            b.keys.withUnsafeBytes { w.bytes.append(contentsOf: $0) }
-            w.floats(b.values)
-        }
-        return w.bytes
-    }
-
-    struct Writer {
-        var bytes: [UInt8] = []
-        mutating func i32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { bytes.append(contentsOf: $0) } }
-        mutating func floats(_ v: [Float]) { v.withUnsafeBytes { bytes.append(contentsOf: $0) } }
     }
 }

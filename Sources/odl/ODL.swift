@@ -22,6 +22,9 @@ struct ODL: AsyncParsableCommand {
         #if canImport(Inference)
         list.append(InspectCommand.self)
         #endif
+        #if canImport(Trainer)
+        list.append(ExportCommand.self)
+        #endif
         return list
     }
 }

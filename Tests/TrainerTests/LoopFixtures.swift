@@ -102,30 +102,3 @@ struct ConstantAUC: AUCTracker {
     mutating func update(probs: [Float], labels: [Float]) { n += labels.count }
     var value: Double { 0.5 }
 }
-
-/// Minimal decoder of the wire format for tests (independent of the encoder under test).
-func applyMessage(_ bytes: [UInt8], spec: ModelSpec, to p: inout ModelParameters) {
-    func i32(_ o: Int) -> Int { Int(bytes[o..<o + 4].withUnsafeBytes { $0.loadUnaligned(as: Int32.self) }) }
-    func f32(_ o: Int) -> Float { bytes[o..<o + 4].withUnsafeBytes { $0.loadUnaligned(as: Float.self) } }
-    func i64(_ o: Int) -> Int64 { bytes[o..<o + 8].withUnsafeBytes { $0.loadUnaligned(as: Int64.self) } }
-    let kind = i32(0), n = i32(4)
-    var header: [(Int, Int)] = []
-    for k in 0..<n { header.append((i32(12 + 8 * k), i32(16 + 8 * k))) }
-    var o = 12 + 8 * n
-    for (id, count) in header {
-        if kind == 0 {
-            p.dense[id] = (0..<count).map { f32(o + 4 * $0) }
-            o += 4 * count
-        } else {
-            let keys = (0..<count).map { i64(o + 8 * $0) }
-            o += 8 * count
-            let dim = spec.embeddings[id].dim
-            guard case .fixed(let rows, _, var v) = p.tables[id] else { continue }
-            for (r, key) in keys.enumerated() {
-                for d in 0..<dim { v[Int(key) * dim + d] = f32(o + 4 * (r * dim + d)) }
-            }
-            o += 4 * count * dim
-            p.tables[id] = .fixed(rows: rows, dim: dim, values: v)
-        }
-    }
-}

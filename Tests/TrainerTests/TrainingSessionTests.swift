@@ -47,9 +47,9 @@ import Testing
         // Base = model.ckpt-0, written before training; replaying every message on it gives the final model.
         let base = try CheckpointStore.read(try CheckpointStore.resolve(path: dir + "/model.ckpt-0"), spec: tinySpec())
         #expect(base.globalStep == 0)
-        var replay = base.parameters
-        for m in sink.messages { applyMessage(m.value, spec: tinySpec(), to: &replay) }
-        #expect(replay == model.parameters())
+        let replay = try ParameterStore(spec: tinySpec(), parameters: base.parameters)
+        for m in sink.messages { _ = try replay.apply(try UpdateCodec.decode(m.value, spec: tinySpec())) }
+        #expect(replay.snapshotParameters() == model.parameters())
         let last = try CheckpointStore.read(try #require(CheckpointStore(directory: dir).latest()), spec: tinySpec())
         #expect(last.globalStep == 10 && last.parameters == model.parameters())
         #expect(last.updateOffsets == [0: Int64(sink.messages.count)])
