@@ -25,15 +25,16 @@ public final class TrainingSession {
     var stop: StopConditions
     let logger: Logger
     let progress: ProgressReporter
-    /// Called with (global step, the session) after each trained step; tests use it to inject faults.
+    /// Called with the global step after each trained step (tests use it to inject stop events).
     public var afterStepHook: ((Int) -> Void)?
 
     /// Last consumed offset per partition, as of the last trained step (the `.offset` content).
     public private(set) var positions: [Int32: Int64]
     private var sampleLog: FileHandle?
 
-    /// `positions`: the start positions, expressed as "last consumed" (start offset - 1 is not
-    /// used: a partition resumes *at* its saved offset, so pass the start offsets themselves).
+    /// `positions` are the start offsets per partition: saved as they are until a partition has
+    /// trained samples (a restart resumes *at* a saved offset, so an untouched partition restarts
+    /// where this run started).
     public init(spec: ModelSpec, settings: TrainingSettings, model: any TrainingModel, source: any SampleSource,
                 encoder: any BatchEncoding, layout: SampleLayout, saver: IncrementalSaver?, checkpoints: CheckpointStore?,
                 auc: any AUCTracker, positions: [Int32: Int64], logger: Logger) {
