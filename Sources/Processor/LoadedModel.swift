@@ -55,6 +55,13 @@ public struct LoadedModel: Sendable {
         return LoadedModel(versionDir: versionDir, manifest: manifest, store: store, mode: mode)
     }
 
+    public init(versionDir: String, manifest: ExportManifest, store: ParameterStore, mode: FeatureMode) {
+        self.versionDir = versionDir
+        self.manifest = manifest
+        self.store = store
+        self.mode = mode
+    }
+
     /// The export's version: the name of its version folder (unix seconds of the export).
     public var version: String { URL(fileURLWithPath: versionDir).lastPathComponent }
 }

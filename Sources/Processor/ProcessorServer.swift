@@ -75,11 +75,22 @@ public final class ProcessorServer: Sendable {
     let logger: Logger
 
     /// Load the model and item table, resolve the update source. Nothing runs yet.
-    public init(options: ServeOptions, logger: Logger) throws(ServeError) {
+    public convenience init(options: ServeOptions, logger: Logger) throws(ServeError) {
+        let started = ContinuousClock.now
+        let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits)
+        try self.init(model: model, options: options, logger: logger)
+        logger.info("model loaded", metadata: [
+            "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
+            "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
+            "seconds": "\((ContinuousClock.now - started))",
+        ])
+    }
+
+    /// Serve an already loaded model (`options.model` is then only reported).
+    public init(model: LoadedModel, options: ServeOptions, logger: Logger) throws(ServeError) {
         self.options = options
         self.logger = logger
-        let started = ContinuousClock.now
-        model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits)
+        self.model = model
         source = try UpdateSource.resolve(options: options, manifest: model.manifest)
         metrics = ProcessorMetrics()
         state = UpdateStreamState(mode: source.modeName, source: source.description, metrics: metrics,
@@ -110,11 +121,7 @@ public final class ProcessorServer: Sendable {
             stream = UpdateStreamService(source: .fs(FSUpdateStream(directory: dir, applier: applier, state: state, logger: logger)), logger: logger)
         }
         reporter = StatusReporter(model: model, state: state, serviceName: options.serviceName, started: Date())
-        logger.info("model loaded", metadata: [
-            "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
-            "tables": "\(model.store.spec.embeddings.count)", "items in table": "\(table?.count ?? 0)",
-            "updates": "\(source.description ?? "")", "seconds": "\((ContinuousClock.now - started))",
-        ])
+        if let table { logger.info("item table loaded", metadata: ["path": "\(options.itemTable ?? "")", "items": "\(table.count)"]) }
     }
 
     /// Serve until SIGTERM/SIGINT (graceful: in-flight requests finish, the consumer closes).
