@@ -5,6 +5,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import Synchronization
 
 /// Where updates come from, resolved from the options and the export.
 public enum UpdateSource: Sendable, Equatable {
@@ -124,6 +125,17 @@ public final class ProcessorServer: Sendable {
         if let table { logger.info("item table loaded", metadata: ["path": "\(options.itemTable ?? "")", "items": "\(table.count)"]) }
     }
 
+    private let running = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
+
+    /// Graceful shutdown, as on SIGTERM: stop accepting, let in-flight requests finish, close the consumer.
+    public func shutdown() async {
+        let group = running.withLock { r -> ServiceGroup? in
+            r.stopRequested = true
+            return r.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
     /// Serve until SIGTERM/SIGINT (graceful: in-flight requests finish, the consumer closes).
     /// `onListening` gets the bound host and port once the socket is open.
     public func run(onListening: @escaping @Sendable (String, Int) -> Void) async throws {
@@ -140,8 +152,16 @@ public final class ProcessorServer: Sendable {
             services: stream.map { [$0] } ?? [],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        let stopEarly = running.withLock { r -> Bool in
+            if r.stopRequested { return true }
+            r.group = group
+            return false
+        }
+        if stopEarly { return }
         do {
-            try await app.runService()
+            try await group.run()
         } catch {
             await stream?.shutdown()
             try? await pool.shutdownGracefully()

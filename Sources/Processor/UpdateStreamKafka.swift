@@ -95,7 +95,7 @@ final class KafkaUpdateStream: Sendable {
                 if marks.low > start {
                     let reason = "\(topic) partition \(p): start offset \(start) is no longer held by the broker (low watermark \(marks.low)); updates \(start)..<\(marks.low) are lost, serving base + updates from \(marks.low)"
                     logger.error("\(reason)")
-                    state.recordGap(partition: p, expected: start, received: marks.low, reason: reason)
+                    state.recordGap(partition: p, expected: start, received: marks.low, reason: reason, startOffsetLost: true)
                     from = marks.low
                 }
                 progress.append(PartitionProgress(partition: p, startOffset: start, endOffsetAtStart: marks.high))
@@ -134,7 +134,8 @@ final class KafkaUpdateStream: Sendable {
         if m.offset > expected {
             let reason = "\(m.topic) partition \(m.partition): offsets \(expected)..<\(m.offset) are missing (dropped by the broker before they were applied)"
             logger.error("\(reason)")
-            state.recordGap(partition: m.partition, expected: expected, received: m.offset, reason: reason)
+            state.recordGap(partition: m.partition, expected: expected, received: m.offset, reason: reason,
+                            startOffsetLost: expected == settings.startOffset(m.partition))
         }
         let origin = UpdateApplier.Origin(source: m.topic, partition: m.partition, offset: m.offset,
                                           key: m.key.map { String(decoding: $0, as: UTF8.self) },
@@ -155,7 +156,8 @@ final class KafkaUpdateStream: Sendable {
         if expected < marks.low {
             let reason = "\(settings.topic) partition \(partition): offset \(expected) is out of range (broker holds \(marks.low)..<\(marks.high)); offsets \(expected)..<\(marks.low) are lost, continuing from \(marks.low)"
             logger.error("\(reason)")
-            state.recordGap(partition: partition, expected: expected, received: marks.low, reason: reason)
+            state.recordGap(partition: partition, expected: expected, received: marks.low, reason: reason,
+                            startOffsetLost: expected == settings.startOffset(partition))
             next.withLock { $0[partition] = marks.low }
             target = marks.low
         } else {

@@ -178,14 +178,12 @@ public final class UpdateStreamState: Sendable {
     }
 
     /// Offsets `expected..<received` will never be applied (retention dropped them).
-    func recordGap(partition: Int32, expected: Int64, received: Int64?, reason: String) {
+    /// `startOffsetLost`: the lost range begins at the replay's start offset (retention dropped what the base needs).
+    func recordGap(partition: Int32, expected: Int64, received: Int64?, reason: String, startOffsetLost: Bool) {
         state.withLock { s in
             s.snapshot.lastError = reason
             Self.addProblem(&s.snapshot, reason)
-            if let p = s.snapshot.partitions.first(where: { $0.partition == partition }),
-               expected <= p.startOffset {
-                s.snapshot.startOffsetLost = true
-            }
+            if startOffsetLost { s.snapshot.startOffsetLost = true }
         }
         metrics.updateGaps.increment()
     }

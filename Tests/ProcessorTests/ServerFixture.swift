@@ -26,8 +26,9 @@ final class ServerFixture: Sendable {
         port = bound
     }
 
+    /// Graceful shutdown (as SIGTERM), then wait for `run` to return.
     func stop() async {
-        task.cancel()
+        await server.shutdown()
         _ = try? await task.value
     }
 
