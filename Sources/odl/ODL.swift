@@ -14,6 +14,9 @@ struct ODL: AsyncParsableCommand {
     static var available: [any ParsableCommand.Type] {
         var list: [any ParsableCommand.Type] = []
         // Each module adds its commands here when it lands (guarded while modules are in flight).
+        #if canImport(Processor)
+        list.append(ServeCommand.self)
+        #endif
         return list
     }
 }
