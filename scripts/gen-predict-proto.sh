@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Regenerates Sources/Processor/Generated/predict.pb.swift from proto/predict.proto.
+# Regenerates Sources/Processor/Generated/predict.pb.swift from proto/predict.proto
+# (scripts/gen-predict-proto.sh).
 # Run by hand after editing the .proto; the build never runs protoc.
 # Needs: protoc (apt-get install -y protobuf-compiler) and protoc-gen-swift built from the
 # swift-protobuf version in Package.swift, e.g.
