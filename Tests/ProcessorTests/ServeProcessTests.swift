@@ -180,11 +180,12 @@ import Testing
         return raw.mapValues { $0.compactMap(Double.init) }
     }
 
-    /// Runs Scripts/eas_client_check.py; nil (with a printed reason) when the SDK is missing.
+    /// Runs Tests/Fixtures/Processor/eas_client_check.py; nil (with a printed reason) when the SDK is missing.
     static func runPythonClient(port: Int, token: String?) throws -> [String: Any]? {
         var url = URL(fileURLWithPath: #filePath)
         url.deleteLastPathComponent()
-        let script = url.appendingPathComponent("Scripts/eas_client_check.py").path
+        url.deleteLastPathComponent()
+        let script = url.appendingPathComponent("Fixtures/Processor/eas_client_check.py").path
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "127.0.0.1:\(port)", "rec"] + (token.map { [$0] } ?? [])
