@@ -50,7 +50,7 @@ public final class ModelScorer: PredictHandling {
     }
 
     public init(store: ParameterStore, mode: FeatureMode, itemTable: ItemFeatureTable?, outputs: [ModelOutput],
-                limits: ServeLimits, offloadItems: Int = 64, pool: NIOThreadPool?) throws(SetupError) {
+                limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?) throws(SetupError) {
         self.store = store
         do {
             forward = try DeepFMPredictor(spec: store.spec)

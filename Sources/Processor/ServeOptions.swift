@@ -31,7 +31,7 @@ public struct ServeOptions: Sendable {
     /// Threads of the scoring pool for large requests.
     public var workerThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     /// Requests with at least this many items are scored on the worker pool.
-    public var offloadItems: Int = 64
+    public var offloadItems: Int = 256
     /// Accept NaN / infinite values in update messages (rejected by default).
     public var allowNonFinite: Bool = false
     /// Seconds a dense (sparse) step may wait for its sparse (dense) partner before it is reported.

@@ -56,7 +56,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Threads that score large requests.")
     var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
     @Option(name: .long, help: "Requests with at least this many items are scored on the worker threads.")
-    var offloadItems: Int = 64
+    var offloadItems: Int = 256
     @Flag(name: .long, help: "Accept NaN/infinite values in update messages (rejected by default).")
     var allowNonFinite = false
     @Option(name: .long, help: "Seconds a dense (sparse) update may wait for the same step's sparse (dense) one before it is reported.")

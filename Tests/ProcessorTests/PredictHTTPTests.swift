@@ -194,6 +194,36 @@ import Testing
         await server.stop()
     }
 
+    @Test func mutatedBodiesNeverBreakTheServer() async throws {
+        let model = try TestModel()
+        let server = try await ServerFixture(model: try model.loaded())
+        var rng = SplitMix(99)
+        let good: [UInt8] = try Self.request(debugLevel: 2).serializedBytes()
+        let json: [UInt8] = try Self.request().jsonUTF8Bytes()
+        var statuses: [Int: Int] = [:]
+        for round in 0..<160 {
+            var body = round % 2 == 0 ? good : json
+            for _ in 0..<(1 + Int(rng.next() % 4)) {
+                let i = Int(rng.next() % UInt64(body.count))
+                switch rng.next() % 3 {
+                case 0: body[i] = UInt8(truncatingIfNeeded: rng.next())
+                case 1: body.remove(at: i)
+                default: body.insert(UInt8(truncatingIfNeeded: rng.next()), at: i)
+                }
+            }
+            let reply = try await server.post(body: body, headers: ["Content-Type": round % 2 == 0 ? "application/x-protobuf" : "application/json"])
+            statuses[reply.status, default: 0] += 1
+            #expect(reply.status == 200 || reply.status == 400, "round \(round): \(reply.status)")
+            if reply.status == 400 {
+                let r = round % 2 == 0 ? try PBResponse(serializedBytes: reply.body) : try PBResponse(jsonUTF8Bytes: reply.body)
+                #expect(!r.errorMsg.isEmpty && !r.errorMsg.contains("\n"))
+            }
+        }
+        #expect((statuses[400] ?? 0) > 10)
+        #expect(try await server.post(body: good).status == 200)
+        await server.stop()
+    }
+
     @Test func tokenAuth() async throws {
         let model = try TestModel()
         let server = try await ServerFixture(model: try model.loaded()) { $0.token = "s3cret" }
