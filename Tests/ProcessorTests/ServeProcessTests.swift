@@ -174,6 +174,27 @@ import Testing
         serve.child.kill(signal: SIGTERM)
     }
 
+    @Test func badExportFailsClearly() throws {
+        func run(_ args: [String]) throws -> (status: Int32, stderr: String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: try ChildProcess.odlBinary())
+            p.arguments = args
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let missing = try run(["serve", "--model", "/nonexistent/export", "--port", "0"])
+        #expect(missing.status != 0)
+        #expect(missing.stderr.contains("/nonexistent/export"), "\(missing.stderr)")
+        let badOutputs = try run(["serve", "--model", "/tmp", "--outputs", "probs,nope"])
+        #expect(badOutputs.status != 0)
+        #expect(badOutputs.stderr.contains("nope"), "\(badOutputs.stderr)")
+    }
+
     /// item id -> scores, parsed from the script's exact decimal strings.
     static func scores(_ json: [String: Any]) -> [String: [Double]] {
         let raw = json["scores"] as? [String: [String]] ?? [:]
