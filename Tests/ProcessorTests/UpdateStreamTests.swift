@@ -153,6 +153,30 @@ import Testing
         await again.stop()
     }
 
+    @Test func brokerOutageIsSurvived() async throws {
+        let model = try TestModel()
+        let broker = try await BrokerProcess(topics: ["outage:1"])
+        defer { broker.stop() }
+        let server = try await ServerFixture(model: try model.loaded()) {
+            $0.noUpdates = false
+            $0.kafkaServer = broker.bootstrap
+            $0.topic = "outage"
+        }
+        _ = try await server.waitFor("ready") { $0.ready }
+        kill(broker.child.process.processIdentifier, SIGUSR1)   // all brokers down (data kept)
+        try await Task.sleep(for: .milliseconds(800))
+        #expect(try await server.get("/healthz").status == 200)
+        #expect(try await server.post(body: try PredictHTTPTests.request().serializedBytes() as [UInt8]).status == 200)
+        kill(broker.child.process.processIdentifier, SIGUSR2)   // back up
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        defer { producer.close() }
+        let u1 = Self.updates(model, step: 1, seed: 9)
+        _ = try producer.sendSync(topic: "outage", partition: 0, key: nil, value: UpdateCodec.encode(u1.dense))
+        let status = try await server.waitFor("update after the outage", seconds: 30) { $0.updates.denseStep == 1 }
+        #expect(status.updates.messagesApplied == 1)
+        await server.stop()
+    }
+
     @Test func startOffsetDroppedByRetentionIsReported() async throws {
         // The embedded broker keeps about 5 MiB per partition: 8 x 1 MiB pushes offset 0 out.
         let model = try TestModel()
