@@ -19,6 +19,9 @@ struct ODL: AsyncParsableCommand {
         #if canImport(FG)
         list.append(FGCommand.self)
         #endif
+        #if canImport(Inference)
+        list.append(InspectCommand.self)
+        #endif
         #if canImport(Processor)
         list.append(ServeCommand.self)
         #endif
