@@ -46,7 +46,8 @@ final class StatusReporter: OperationsReporting {
     func readiness(_ s: UpdateStreamSnapshot) -> (ready: Bool, reason: String) {
         let lost = s.startOffsetLost
             ? "; WARNING: the start offset is no longer held by the broker, updates were lost: \(s.problems.first ?? "")" : ""
-        if s.caughtUp { return (true, "base loaded, update stream \(s.mode) caught up" + lost) }
+        if s.mode == "none" { return (true, "base loaded; no update stream (\(s.source ?? "none"))") }
+        if s.caughtUp { return (true, "base loaded, update stream \(s.mode) \(s.source ?? "") caught up" + lost) }
         if s.partitions.isEmpty {
             return (false, "update stream \(s.mode) \(s.source ?? "") not connected yet" + (s.lastError.map { ": \($0)" } ?? "") + lost)
         }
@@ -79,7 +80,7 @@ final class StatusReporter: OperationsReporting {
 
     func statusJSON() -> [UInt8] {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return Array((try? encoder.encode(status())) ?? Data("{}".utf8)) + [0x0a]
     }
 }

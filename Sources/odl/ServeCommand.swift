@@ -63,6 +63,8 @@ struct ServeCommand: AsyncParsableCommand {
     var pairingWindow: Double = 30
     @Flag(name: .long, help: "Do not report unpaired dense/sparse steps (trainer saves them at different cadences).")
     var noPairingCheck = false
+    @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
+    var kafkaSetting: [String] = []
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
@@ -106,6 +108,12 @@ struct ServeCommand: AsyncParsableCommand {
         options.allowNonFinite = allowNonFinite
         options.pairingWindow = pairingWindow
         options.checkPairing = !noPairingCheck
+        for setting in kafkaSetting {
+            guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
+                throw ValidationError("--kafka-setting: \"\(setting)\" is not KEY=VALUE")
+            }
+            options.consumerSettings[String(setting[..<eq])] = String(setting[setting.index(after: eq)...])
+        }
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level: unknown level \"\(logLevel)\"")
         }
