@@ -87,22 +87,29 @@ final class KafkaUpdateStream: Sendable {
         let resumed = next.withLock { $0 }
         var assignments: [PartitionAssignment] = []
         if resumed.isEmpty {
+            // First connection: find where each partition starts and ends; publish only when all are known.
             var progress: [PartitionProgress] = []
+            var starts: [Int32: Int64] = [:]
+            var gaps: [(partition: Int32, start: Int64, low: Int64, reason: String)] = []
             for p in partitions {
                 let start = settings.startOffset(p)
                 let marks = try consumer.watermarks(topic: topic, partition: p)
                 var from = start
                 if marks.low > start {
                     let reason = "\(topic) partition \(p): start offset \(start) is no longer held by the broker (low watermark \(marks.low)); updates \(start)..<\(marks.low) are lost, serving base + updates from \(marks.low)"
-                    logger.error("\(reason)")
-                    state.recordGap(partition: p, expected: start, received: marks.low, reason: reason, startOffsetLost: true)
+                    gaps.append((p, start, marks.low, reason))
                     from = marks.low
                 }
                 progress.append(PartitionProgress(partition: p, startOffset: start, endOffsetAtStart: marks.high))
                 if from > start { progress[progress.count - 1].nextOffset = from }
                 assignments.append(PartitionAssignment(topic: topic, partition: p, offset: .offset(from)))
-                next.withLock { $0[p] = from }
+                starts[p] = from
             }
+            for gap in gaps {
+                logger.error("\(gap.reason)")
+                state.recordGap(partition: gap.partition, expected: gap.start, received: gap.low, reason: gap.reason, startOffsetLost: true)
+            }
+            next.withLock { $0 = starts }
             state.setPartitions(progress)
             logger.info("update stream assigned", metadata: ["topic": "\(topic)", "partitions": "\(progress.map { "\($0.partition)@\($0.startOffset)..<\($0.endOffsetAtStart ?? -1)" })"])
         } else {
