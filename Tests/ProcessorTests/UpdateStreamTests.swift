@@ -153,6 +153,34 @@ import Testing
         await again.stop()
     }
 
+    @Test func perPartitionStartOffsets() async throws {
+        let model = try TestModel()
+        let broker = try await BrokerProcess(topics: ["multi:2"])
+        defer { broker.stop() }
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        defer { producer.close() }
+        let reference = try ParameterStore(spec: model.spec, parameters: model.parameters)
+        let u1 = Self.updates(model, step: 1, seed: 31)
+        _ = try producer.sendSync(topic: "multi", partition: 0, key: nil, value: [9, 9, 9])          // before the start: skipped
+        _ = try producer.sendSync(topic: "multi", partition: 0, key: nil, value: UpdateCodec.encode(u1.sparse))
+        _ = try producer.sendSync(topic: "multi", partition: 1, key: nil, value: UpdateCodec.encode(u1.dense))
+        _ = try reference.apply(u1.sparse)
+        _ = try reference.apply(u1.dense)
+        let server = try await ServerFixture(model: try model.loaded()) {
+            $0.noUpdates = false
+            $0.kafkaServer = broker.bootstrap
+            $0.topic = "multi"
+            $0.startOffset = "0:1,1:0"
+        }
+        let status = try await server.waitFor("both partitions") { $0.ready }
+        #expect(status.updates.partitions.map(\.partition) == [0, 1])
+        #expect(status.updates.partitions.map(\.startOffset) == [1, 0])
+        #expect(status.updates.partitions.map(\.nextOffset) == [2, 1])
+        #expect(status.updates.messagesApplied == 2 && status.updates.messagesRejected == 0)
+        #expect(try await Self.probs(server) == Self.expectedProbs(model, reference.snapshotParameters()))
+        await server.stop()
+    }
+
     @Test func brokerOutageIsSurvived() async throws {
         let model = try TestModel()
         let broker = try await BrokerProcess(topics: ["outage:1"])
