@@ -6,13 +6,15 @@ import Hummingbird
 /// style) and the EAS gateway signature the SDKs send when they have a token and no
 /// custom URL: `Authorization: EAS base64(HMAC-SHA1(token, "POST\n<Content-MD5>\n<Content-Type>\n<Date>\n<path>"))`.
 enum EASAuth {
+    static let contentMD5 = HTTPField.Name("Content-MD5")
+
     static func accepts(_ authorization: String, token: String, request: Request) -> Bool {
         if constantTimeEqual(Array(authorization.utf8), Array(token.utf8)) { return true }
         guard authorization.hasPrefix("EAS ") else { return false }
         let given = authorization.dropFirst(4).trimmingCharacters(in: .whitespaces)
         let canonical = [
             "POST",
-            request.headers[HTTPField.Name("Content-MD5")!] ?? "",
+            contentMD5.flatMap { request.headers[$0] } ?? "",
             request.headers[.contentType] ?? "",
             request.headers[.date] ?? "",
             request.uri.path,
