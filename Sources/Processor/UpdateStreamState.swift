@@ -195,10 +195,12 @@ public final class UpdateStreamState: Sendable {
 
     /// Raise the known end offset of a partition (new messages arrived, or a watermark query).
     func recordEndOffset(partition: Int32, end: Int64) {
-        state.withLock { s in
-            guard let i = s.snapshot.partitions.firstIndex(where: { $0.partition == partition }) else { return }
+        let lag = state.withLock { s -> Int64? in
+            guard let i = s.snapshot.partitions.firstIndex(where: { $0.partition == partition }) else { return nil }
             s.snapshot.partitions[i].endOffset = max(s.snapshot.partitions[i].endOffset ?? end, end)
+            return s.snapshot.partitions[i].lag
         }
+        if let lag { metrics.setLag(topic: topicLabel, partition: partition, lag: lag) }
     }
 
     /// Mark the stream as caught up (fs mode: the directory's files present at start are applied).
