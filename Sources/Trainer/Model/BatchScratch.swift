@@ -1,0 +1,98 @@
+/// Activations of one dense layer over a batch, kept for the backward pass.
+final class LayerScratch {
+    let outDim: Int
+    /// `x W + b`, replaced by the normalized value (x-hat) when the layer uses batch norm.
+    let pre = FloatBuffer(count: 0)
+    /// The layer output (after BN and ReLU).
+    let act = FloatBuffer(count: 0)
+    /// Statistics used by batch norm in this pass (batch statistics when training).
+    let mean: FloatBuffer
+    let variance: FloatBuffer
+    let invStd: FloatBuffer
+    /// Backward reductions of batch norm.
+    let sum1: FloatBuffer
+    let sum2: FloatBuffer
+
+    init(outDim: Int) {
+        self.outDim = outDim
+        mean = FloatBuffer(count: outDim)
+        variance = FloatBuffer(count: outDim)
+        invStd = FloatBuffer(count: outDim)
+        sum1 = FloatBuffer(count: outDim)
+        sum2 = FloatBuffer(count: outDim)
+    }
+
+    func prepare(rows: Int) {
+        pre.reserveScratch(rows * outDim)
+        act.reserveScratch(rows * outDim)
+    }
+}
+
+/// Preallocated per-batch buffers of a ``TrainableDeepFM``; grown when a larger batch arrives.
+final class BatchScratch {
+    let wideCount: Int, wideDim: Int, deepCount: Int, deepDim: Int
+    let headInputDim: Int
+    let maxWidth: Int
+    let deepLayers: [LayerScratch]
+    let topLayers: [LayerScratch]
+    let wideOut = FloatBuffer(count: 0)
+    let wideSum = FloatBuffer(count: 0)
+    let deepIn = FloatBuffer(count: 0)
+    /// Sum over deep features of their vectors (FM), and the FM output.
+    let fmSum = FloatBuffer(count: 0)
+    let fm = FloatBuffer(count: 0)
+    /// concat(wide, fm, deep) for final_dnn.
+    let h0 = FloatBuffer(count: 0)
+    let logits = FloatBuffer(count: 0)
+    let probs = FloatBuffer(count: 0)
+    /// Gradient ping-pong buffers and the deep-output gradient slice.
+    let gradA = FloatBuffer(count: 0)
+    let gradB = FloatBuffer(count: 0)
+    let gradDeep = FloatBuffer(count: 0)
+    let transposed: FloatBuffer
+    let rowGrad: FloatBuffer
+    /// Per wide / deep feature: resolved row of each entry (-1 = not used), and per item the
+    /// combiner scale of deep features.
+    var wideRows: [[Int32]]
+    var deepRows: [[Int32]]
+    var deepScale: [[Float]]
+
+    init(layout: ModelLayout) {
+        wideCount = layout.wideTables.count
+        wideDim = layout.wideDim
+        deepCount = layout.deepTables.count
+        deepDim = layout.deepDim
+        let deepStack = layout.deepStack, topStack = layout.topStack
+        deepLayers = deepStack.map { LayerScratch(outDim: $0.outDim) }
+        topLayers = topStack.map { LayerScratch(outDim: $0.outDim) }
+        headInputDim = 1 + layout.deepDim + layout.deepOutputDim
+        var widest = max(layout.deepInputDim, headInputDim, 1)
+        var maxKernel = 1
+        for l in deepStack + topStack {
+            widest = max(widest, l.outDim, l.inDim)
+            maxKernel = max(maxKernel, l.inDim * l.outDim)
+        }
+        maxWidth = widest
+        transposed = FloatBuffer(count: maxKernel)
+        rowGrad = FloatBuffer(count: max(layout.deepDim, layout.wideDim, 1))
+        wideRows = Array(repeating: [], count: wideCount)
+        deepRows = Array(repeating: [], count: deepCount)
+        deepScale = Array(repeating: [], count: deepCount)
+    }
+
+    func prepare(rows: Int) {
+        wideOut.reserveScratch(rows * wideCount * wideDim)
+        wideSum.reserveScratch(rows)
+        deepIn.reserveScratch(rows * deepCount * deepDim)
+        fmSum.reserveScratch(rows * deepDim)
+        fm.reserveScratch(rows * deepDim)
+        h0.reserveScratch(rows * headInputDim)
+        logits.reserveScratch(rows)
+        probs.reserveScratch(rows)
+        gradA.reserveScratch(rows * maxWidth)
+        gradB.reserveScratch(rows * maxWidth)
+        gradDeep.reserveScratch(rows * maxWidth)
+        for l in deepLayers { l.prepare(rows: rows) }
+        for l in topLayers { l.prepare(rows: rows) }
+    }
+}
