@@ -18,8 +18,9 @@ final class EmbeddingStore {
     /// Key-value only: key -> row, and row -> key.
     private(set) var index: [Int64: Int32] = [:]
     private(set) var keys: [Int64] = []
-    /// Keys (row ids for fixed tables) updated since the last drain.
-    var touched = Set<Int64>()
+    /// Rows updated since the last drain (a flag per row plus the list, no hashing).
+    private var touchedFlag: [Bool]
+    private var touchedRows: [Int32] = []
     /// Per-row scratch mark for gradient accumulation (-1 = not in this batch).
     var mark: [Int32]
     /// Rows in this batch (unique, first-touch order) and their accumulated gradients.
@@ -74,6 +75,25 @@ final class EmbeddingStore {
         slot1 = FloatBuffer(count: slotCount >= 1 ? n : 0, repeating: slot1Initial)
         slot2 = slotCount >= 2 ? FloatBuffer(count: n, repeating: 0) : nil
         mark = Array(repeating: -1, count: fixedRows ?? keys.count)
+        touchedFlag = Array(repeating: false, count: fixedRows ?? keys.count)
+    }
+
+    @inline(__always) func markTouched(_ row: Int32) {
+        if !touchedFlag[Int(row)] {
+            touchedFlag[Int(row)] = true
+            touchedRows.append(row)
+        }
+    }
+
+    var hasTouchedRows: Bool { !touchedRows.isEmpty }
+
+    /// Keys of the rows updated since the last call, ascending; clears the record.
+    func drainTouched() -> [Int64] {
+        var out = touchedRows.map { key(ofRow: $0) }
+        out.sort()
+        for r in touchedRows { touchedFlag[Int(r)] = false }
+        touchedRows.removeAll(keepingCapacity: true)
+        return out
     }
 
     /// Row of an id for reading; nil when absent (out of range, or key never inserted).
@@ -101,6 +121,7 @@ final class EmbeddingStore {
         if slotCount >= 1 { slot1.resize(to: start + dim, repeating: slot1Initial) }
         slot2?.resize(to: start + dim)
         mark.append(-1)
+        touchedFlag.append(false)
         return row
     }
 

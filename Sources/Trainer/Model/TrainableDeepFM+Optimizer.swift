@@ -42,7 +42,7 @@ extension TrainableDeepFM {
                 let o = Int(row) * d
                 rule.apply(t.values.base + o, t.batchGrads.base + u * d, t.slot1.base + o,
                            t.slot2.map { $0.base + o }, count: d)
-                t.touched.insert(t.key(ofRow: row))
+                t.markTouched(row)
             }
         }
         if case .adam(let b1, let b2, _) = optimizer.kind {

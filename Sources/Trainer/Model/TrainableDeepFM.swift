@@ -161,10 +161,7 @@ public final class TrainableDeepFM {
     /// ascending; clears the record.
     public func drainTouchedRows() -> [Int: [Int64]] {
         var out: [Int: [Int64]] = [:]
-        for t in tables where !t.touched.isEmpty {
-            out[t.id] = t.touched.sorted()
-            t.touched.removeAll(keepingCapacity: true)
-        }
+        for t in tables where t.hasTouchedRows { out[t.id] = t.drainTouched() }
         return out
     }
 
