@@ -80,13 +80,12 @@ struct ReferenceDeepFM {
                 var ws = 0.0, wq = 0.0
                 for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
                     let w = Double(col.weights[e])
-                    if comb != .sum && w <= 0 { continue }
                     guard let r = row(t, col.ids[e]) else { continue }
                     ws += w
                     wq += w * w
                     for k in 0..<dim { v[k] += w * r[k] }
                 }
-                let scale: Double = comb == .sum ? 1 : comb == .mean ? (ws > 0 ? 1 / ws : 0) : (wq > 0 ? 1 / wq.squareRoot() : 0)
+                let scale: Double = comb == .sum ? 1 : comb == .mean ? (ws != 0 ? 1 / ws : 0) : (wq > 0 ? 1 / wq.squareRoot() : 0)
                 v = v.map { $0 * scale }
                 regSq += v.map { $0 * $0 }.reduce(0, +)
                 vs.append(v)
@@ -171,7 +170,7 @@ enum ModelFixtures {
             if i % 5 != 4 { b.columns[0].append(id: Int64(rng.next() % 7)) }
             b.columns[0].endItem()
             for _ in 0..<Int(rng.next() % 3) { b.columns[1].append(id: Int64(rng.next() % 6), weight: Float(0.5 + rng.unit())) }
-            if i % 3 == 0 { b.columns[1].append(id: 5, weight: -0.5) }   // mean ignores weight <= 0
+            if i % 3 == 0 { b.columns[1].append(id: 5, weight: -0.2) }   // negative weights count in the mean
             b.columns[1].endItem()
             for _ in 0..<Int(1 + rng.next() % 3) { b.columns[2].append(id: Int64(rng.next() % 5), weight: Float(0.3 + rng.unit())) }
             b.columns[2].endItem()

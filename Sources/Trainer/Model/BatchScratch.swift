@@ -2,24 +2,24 @@
 final class LayerScratch {
     let outDim: Int
     /// `x W + b`, replaced by the normalized value (x-hat) when the layer uses batch norm.
-    let pre = FloatBuffer(count: 0)
+    let pre = TrainBuffer(count: 0)
     /// The layer output (after BN and ReLU).
-    let act = FloatBuffer(count: 0)
+    let act = TrainBuffer(count: 0)
     /// Statistics used by batch norm in this pass (batch statistics when training).
-    let mean: FloatBuffer
-    let variance: FloatBuffer
-    let invStd: FloatBuffer
+    let mean: TrainBuffer
+    let variance: TrainBuffer
+    let invStd: TrainBuffer
     /// Backward reductions of batch norm.
-    let sum1: FloatBuffer
-    let sum2: FloatBuffer
+    let sum1: TrainBuffer
+    let sum2: TrainBuffer
 
     init(outDim: Int) {
         self.outDim = outDim
-        mean = FloatBuffer(count: outDim)
-        variance = FloatBuffer(count: outDim)
-        invStd = FloatBuffer(count: outDim)
-        sum1 = FloatBuffer(count: outDim)
-        sum2 = FloatBuffer(count: outDim)
+        mean = TrainBuffer(count: outDim)
+        variance = TrainBuffer(count: outDim)
+        invStd = TrainBuffer(count: outDim)
+        sum1 = TrainBuffer(count: outDim)
+        sum2 = TrainBuffer(count: outDim)
     }
 
     func prepare(rows: Int) {
@@ -35,22 +35,22 @@ final class BatchScratch {
     let maxWidth: Int
     let deepLayers: [LayerScratch]
     let topLayers: [LayerScratch]
-    let wideOut = FloatBuffer(count: 0)
-    let wideSum = FloatBuffer(count: 0)
-    let deepIn = FloatBuffer(count: 0)
+    let wideOut = TrainBuffer(count: 0)
+    let wideSum = TrainBuffer(count: 0)
+    let deepIn = TrainBuffer(count: 0)
     /// Sum over deep features of their vectors (FM), and the FM output.
-    let fmSum = FloatBuffer(count: 0)
-    let fm = FloatBuffer(count: 0)
+    let fmSum = TrainBuffer(count: 0)
+    let fm = TrainBuffer(count: 0)
     /// concat(wide, fm, deep) for final_dnn.
-    let h0 = FloatBuffer(count: 0)
-    let logits = FloatBuffer(count: 0)
-    let probs = FloatBuffer(count: 0)
+    let h0 = TrainBuffer(count: 0)
+    let logits = TrainBuffer(count: 0)
+    let probs = TrainBuffer(count: 0)
     /// Gradient ping-pong buffers and the deep-output gradient slice.
-    let gradA = FloatBuffer(count: 0)
-    let gradB = FloatBuffer(count: 0)
-    let gradDeep = FloatBuffer(count: 0)
-    let transposed: FloatBuffer
-    let rowGrad: FloatBuffer
+    let gradA = TrainBuffer(count: 0)
+    let gradB = TrainBuffer(count: 0)
+    let gradDeep = TrainBuffer(count: 0)
+    let transposed: TrainBuffer
+    let rowGrad: TrainBuffer
     /// Per wide / deep feature: resolved row of each entry (-1 = not used), and per item the
     /// combiner scale of deep features.
     var wideRows: [[Int32]]
@@ -73,8 +73,8 @@ final class BatchScratch {
             maxKernel = max(maxKernel, l.inDim * l.outDim)
         }
         maxWidth = widest
-        transposed = FloatBuffer(count: maxKernel)
-        rowGrad = FloatBuffer(count: max(layout.deepDim, layout.wideDim, 1))
+        transposed = TrainBuffer(count: maxKernel)
+        rowGrad = TrainBuffer(count: max(layout.deepDim, layout.wideDim, 1))
         wideRows = Array(repeating: [], count: wideCount)
         deepRows = Array(repeating: [], count: deepCount)
         deepScale = Array(repeating: [], count: deepCount)

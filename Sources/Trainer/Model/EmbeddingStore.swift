@@ -9,10 +9,10 @@ final class EmbeddingStore {
     let dim: Int
     /// Row count of a fixed table; nil for key-value.
     let fixedRows: Int?
-    let values: FloatBuffer
+    let values: TrainBuffer
     /// Optimizer slots, same row layout as `values` (Adam: m, v; Adagrad/momentum: accum only).
-    let slot1: FloatBuffer
-    let slot2: FloatBuffer?
+    let slot1: TrainBuffer
+    let slot2: TrainBuffer?
     private let slot1Initial: Float
     private let slotCount: Int
     /// Key-value only: key -> row, and row -> key.
@@ -25,7 +25,7 @@ final class EmbeddingStore {
     var mark: [Int32]
     /// Rows in this batch (unique, first-touch order) and their accumulated gradients.
     var batchRows: [Int32] = []
-    let batchGrads = FloatBuffer(count: 0)
+    let batchGrads = TrainBuffer(count: 0)
     /// Seed for rows inserted into a key-value table.
     private let rowSeed: UInt64
 
@@ -53,7 +53,7 @@ final class EmbeddingStore {
                 throw TrainerModelError.parameterMismatch(
                     name: spec.name, detail: "\(rows) rows / \(v.count) values, spec says \(specRows) rows of \(dim)")
             }
-            values = FloatBuffer(v)
+            values = TrainBuffer(v)
         case .keyValue(_, let k, let v):
             guard spec.rows == nil else {
                 throw TrainerModelError.parameterMismatch(name: spec.name, detail: "key-value values for a fixed table")
@@ -62,7 +62,7 @@ final class EmbeddingStore {
                 throw TrainerModelError.parameterMismatch(
                     name: spec.name, detail: "\(k.count) keys but \(v.count) values (dim \(dim))")
             }
-            values = FloatBuffer(v)
+            values = TrainBuffer(v)
             keys = k
             index.reserveCapacity(k.count)
             for (i, key) in k.enumerated() {
@@ -72,8 +72,8 @@ final class EmbeddingStore {
             }
         }
         let n = values.count
-        slot1 = FloatBuffer(count: slotCount >= 1 ? n : 0, repeating: slot1Initial)
-        slot2 = slotCount >= 2 ? FloatBuffer(count: n, repeating: 0) : nil
+        slot1 = TrainBuffer(count: slotCount >= 1 ? n : 0, repeating: slot1Initial)
+        slot2 = slotCount >= 2 ? TrainBuffer(count: n, repeating: 0) : nil
         mark = Array(repeating: -1, count: fixedRows ?? keys.count)
         touchedFlag = Array(repeating: false, count: fixedRows ?? keys.count)
     }

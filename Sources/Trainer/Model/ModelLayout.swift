@@ -82,7 +82,8 @@ struct ModelLayout {
             let prefix = part == .wide ? "input_layer" : "input_layer_1"
             let found = spec.embeddings.first { $0.part == part && $0.column == column }
                 ?? col.embeddingName.flatMap { shared in
-                    spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(shared)_embedding" }
+                    spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(shared)" }
+                        ?? spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(shared)_embedding" }
                 }
                 ?? spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(col.name)_embedding" }
             guard let e = found else { throw TrainerModelError.missingEmbedding(feature: col.name, part: part.rawValue) }

@@ -73,9 +73,9 @@ extension TrainableDeepFM {
         }
     }
 
-    /// Deep: per feature a D-wide embedding combined with the feature's combiner (weights
-    /// multiply rows; mean and sqrtn ignore entries with weight <= 0, as TF's
-    /// safe_embedding_lookup_sparse; unresolved ids are left out).
+    /// Deep: per feature a D-wide embedding combined with the feature's combiner: sum Σw·e,
+    /// mean Σw·e/Σw, sqrtn Σw·e/sqrt(Σw²), zero denominator -> zero vector (as the Inference
+    /// forward). Ids without a row (out of range, unknown key at inference) are left out.
     private func lookupDeep(batch: EncodedBatch, training: Bool) {
         let s = scratch
         let rows = batch.batchSize, d = layout.deepDim, nf = layout.deepTables.count
@@ -100,7 +100,6 @@ extension TrainableDeepFM {
                 var wsum: Float = 0, wsq: Float = 0
                 for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
                     let w = col.weights[e]
-                    if combiner != .sum && !(w > 0) { resolved.append(-1); continue }
                     let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
                     guard let row else { resolved.append(-1); continue }
                     resolved.append(row)
@@ -112,7 +111,7 @@ extension TrainableDeepFM {
                 var scale: Float = 1
                 switch combiner {
                 case .sum: scale = 1
-                case .mean: scale = wsum > 0 ? 1 / wsum : 0
+                case .mean: scale = wsum != 0 ? 1 / wsum : 0
                 case .sqrtn: scale = wsq > 0 ? 1 / wsq.squareRoot() : 0
                 }
                 if scale != 1 { for k in 0..<d { o[k] *= scale } }

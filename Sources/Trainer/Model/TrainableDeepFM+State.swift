@@ -38,7 +38,7 @@ extension TrainableDeepFM {
         }
     }
 
-    private func slotBuffer(dense isDense: Bool, table: EmbeddingStore?, index: Int) -> FloatBuffer? {
+    private func slotBuffer(dense isDense: Bool, table: EmbeddingStore?, index: Int) -> TrainBuffer? {
         if let table { return index == 0 ? table.slot1 : table.slot2 }
         return index == 0 ? denseSlot1 : denseSlot2
     }

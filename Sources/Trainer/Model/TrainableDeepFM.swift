@@ -8,11 +8,11 @@ public final class TrainableDeepFM {
     public let optimizer: OptimizerSettings
     let layout: ModelLayout
     /// All dense variables in one arena: variable `id` at `denseOffsets[id]`.
-    let dense: FloatBuffer
+    let dense: TrainBuffer
     let denseOffsets: [Int]
-    let denseGrad: FloatBuffer
-    let denseSlot1: FloatBuffer
-    let denseSlot2: FloatBuffer?
+    let denseGrad: TrainBuffer
+    let denseSlot1: TrainBuffer
+    let denseSlot2: TrainBuffer?
     let tables: [EmbeddingStore]
     /// Adam's beta powers (TF non-slot variables), multiplied after every step.
     var beta1Power: Float = 1
@@ -50,12 +50,12 @@ public final class TrainableDeepFM {
             total += v.elementCount
         }
         denseOffsets = offsets
-        dense = FloatBuffer(count: total)
+        dense = TrainBuffer(count: total)
         for v in spec.denseVariables { dense.copy(from: parameters.dense[v.id], to: offsets[v.id]) }
-        denseGrad = FloatBuffer(count: total)
+        denseGrad = TrainBuffer(count: total)
         let (slots, initial) = Self.slotLayout(optimizer.kind)
-        denseSlot1 = FloatBuffer(count: total, repeating: initial)
-        denseSlot2 = slots >= 2 ? FloatBuffer(count: total) : nil
+        denseSlot1 = TrainBuffer(count: total, repeating: initial)
+        denseSlot2 = slots >= 2 ? TrainBuffer(count: total) : nil
         tables = try spec.embeddings.map {
             try EmbeddingStore(spec: $0, values: parameters.tables[$0.id], slotCount: slots, slot1Initial: initial, seed: seed)
         }

@@ -1,6 +1,6 @@
 /// A growable, manually managed float buffer for the hot training loops (no copy-on-write,
 /// no bounds checks on the pointer paths). Owned by exactly one ``TrainableDeepFM``.
-final class FloatBuffer {
+final class TrainBuffer {
     private(set) var base: UnsafeMutablePointer<Float>
     private(set) var count: Int
     private(set) var capacity: Int
