@@ -54,11 +54,16 @@ enum SyntheticModel {
         let singleFeatures: Int
         let cardinality: Int
         let keyPool: Int
+        /// Scale of the per-id ground-truth weights (larger: easier to learn, higher best AUC).
+        let signal: Double
         private var rng: ParameterInit.Random
         private let truthSeed: UInt64
+        /// Ground-truth click probabilities of the last batch (the best any model can predict).
+        private(set) var lastProbabilities: [Float] = []
 
-        init(singleFeatures: Int, cardinality: Int, keyPool: Int = 5000, seed: UInt64) {
+        init(singleFeatures: Int, cardinality: Int, keyPool: Int = 5000, signal: Double = 0.6, seed: UInt64) {
             self.singleFeatures = singleFeatures
+            self.signal = signal
             self.cardinality = cardinality
             self.keyPool = keyPool
             rng = ParameterInit.Random(seed)
@@ -90,6 +95,7 @@ enum SyntheticModel {
         /// Fill `batch` (reset first) with `size` items and return their labels.
         mutating func next(into batch: inout EncodedBatch, size: Int) -> [Float] {
             batch.reset()
+            lastProbabilities.removeAll(keepingCapacity: true)
             var labels: [Float] = []
             labels.reserveCapacity(size)
             let nCols = singleFeatures + 2
@@ -102,7 +108,7 @@ enum SyntheticModel {
                     if f == 1 { z += 0.5 * truth(1000, (first % 8) * 8 + id % 8) }
                     batch.columns[f].append(id: id)
                     batch.columns[f].endItem()
-                    z += 0.6 * truth(f, id)
+                    z += signal * truth(f, id)
                 }
                 let tags = 1 + Int(rng.next() % 3)
                 var tz = 0.0, tw = 0.0
@@ -114,12 +120,13 @@ enum SyntheticModel {
                     tw += Double(w)
                 }
                 batch.columns[singleFeatures].endItem()
-                z += 0.6 * tz / tw
+                z += signal * tz / tw
                 let key = Int64(bitPattern: ParameterInit.mix(0x6B6579, UInt64(draw(keyPool)))) & Int64.max
                 batch.columns[nCols - 1].append(id: key)
                 batch.columns[nCols - 1].endItem()
-                z += 0.6 * truth(777, key)
+                z += signal * truth(777, key)
                 let p = 1 / (1 + Foundation.exp(-z))
+                lastProbabilities.append(Float(p))
                 labels.append(rng.unit() < p ? 1 : 0)
             }
             batch.batchSize = size
