@@ -170,8 +170,7 @@ extension TrainableDeepFM {
                     let row = resolved[e]
                     if row < 0 { continue }
                     let c = scale * col.weights[e]
-                    let gr = t.gradRow(row)
-                    for k in 0..<d { gr[k] += c * dv[k] }
+                    Vector8.axpy(d, c, dv, t.gradRow(row))
                 }
             }
         }
@@ -197,8 +196,7 @@ extension TrainableDeepFM {
                     let row = resolved[e]
                     if row < 0 { continue }
                     let w = col.weights[e]
-                    let gr = t.gradRow(row)
-                    for k in 0..<wd { gr[k] += w * dw[k] }
+                    Vector8.axpy(wd, w, dw, t.gradRow(row))
                 }
             }
         }

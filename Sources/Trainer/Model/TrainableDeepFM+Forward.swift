@@ -57,8 +57,7 @@ extension TrainableDeepFM {
                     guard let row else { resolved.append(-1); continue }
                     resolved.append(row)
                     let w = col.weights[e]
-                    let src = t.values.base + Int(row) * wd
-                    for k in 0..<wd { o[k] += w * src[k] }
+                    Vector8.axpy(wd, w, t.values.base + Int(row) * wd, o)
                 }
             }
             s.wideRows[j] = resolved
@@ -105,8 +104,7 @@ extension TrainableDeepFM {
                     resolved.append(row)
                     wsum += w
                     wsq += w * w
-                    let src = t.values.base + Int(row) * d
-                    for k in 0..<d { o[k] += w * src[k] }
+                    Vector8.axpy(d, w, t.values.base + Int(row) * d, o)
                 }
                 var scale: Float = 1
                 switch combiner {

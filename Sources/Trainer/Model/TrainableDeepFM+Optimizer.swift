@@ -63,26 +63,57 @@ enum UpdateRule {
     @inline(__always)
     func apply(_ w: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ s1: UnsafeMutablePointer<Float>,
                _ s2: UnsafeMutablePointer<Float>?, count n: Int) {
+        typealias V = Vector8.V
+        var i = 0
         switch self {
         case .adam(let lr, let b1, let b2, let eps):
             guard let v = s2 else { return }
             let c1 = 1 - b1, c2 = 1 - b2
-            for i in 0..<n {
+            let c1v = V(repeating: c1), c2v = V(repeating: c2), lrv = V(repeating: lr), epsv = V(repeating: eps)
+            while i + 8 <= n {
+                let gi = Vector8.load(g + i)
+                var m = Vector8.load(s1 + i), vv = Vector8.load(v + i)
+                m += (gi - m) * c1v
+                vv += (gi * gi - vv) * c2v
+                Vector8.store(m, s1 + i)
+                Vector8.store(vv, v + i)
+                Vector8.store(Vector8.load(w + i) - (m * lrv) / (vv.squareRoot() + epsv), w + i)
+                i += 8
+            }
+            while i < n {
                 let gi = g[i]
                 s1[i] += (gi - s1[i]) * c1
                 v[i] += (gi * gi - v[i]) * c2
                 w[i] -= (s1[i] * lr) / (v[i].squareRoot() + eps)
+                i += 1
             }
         case .adagrad(let lr):
-            for i in 0..<n {
+            let lrv = V(repeating: lr)
+            while i + 8 <= n {
+                let gi = Vector8.load(g + i)
+                let a = Vector8.load(s1 + i) + gi * gi
+                Vector8.store(a, s1 + i)
+                Vector8.store(Vector8.load(w + i) - lrv * gi / a.squareRoot(), w + i)
+                i += 8
+            }
+            while i < n {
                 let gi = g[i]
                 s1[i] += gi * gi
                 w[i] -= lr * gi / s1[i].squareRoot()
+                i += 1
             }
         case .momentum(let lr, let m):
-            for i in 0..<n {
+            let lrv = V(repeating: lr), mv = V(repeating: m)
+            while i + 8 <= n {
+                let a = Vector8.load(s1 + i) * mv + Vector8.load(g + i)
+                Vector8.store(a, s1 + i)
+                Vector8.store(Vector8.load(w + i) - lrv * a, w + i)
+                i += 8
+            }
+            while i < n {
                 s1[i] = s1[i] * m + g[i]
                 w[i] -= lr * s1[i]
+                i += 1
             }
         }
     }
