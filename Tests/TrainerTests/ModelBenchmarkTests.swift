@@ -9,9 +9,11 @@ struct ModelBenchmarkTests {
     @Test("training throughput", .enabled(if: ProcessInfo.processInfo.environment["ODL_BENCH"] != nil))
     func throughput() {
         for finalDnn in [nil, [64, 32]] as [[Int]?] {
-            let report = TrainerBenchmark.run(batchSize: 512, steps: 60, finalDnn: finalDnn)
-            print(report)
-            #expect(report.contains("samples/s"))
+            for threads in [1, 2] {
+                let report = TrainerBenchmark.run(batchSize: 512, steps: 60, finalDnn: finalDnn, threads: threads)
+                print(report)
+                #expect(report.contains("samples/s"))
+            }
         }
     }
 }

@@ -86,28 +86,34 @@ struct ModelTrainingTests {
                 Array(values[(r * kv.dim)..<((r + 1) * kv.dim)]) + [Float](repeating: 0, count: kv.dim))
     }
 
-    @Test("the same data twice gives bit-identical parameters and optimizer state")
+    @Test("the same data twice gives bit-identical parameters and optimizer state, on 1 or 2 threads")
     func determinism() throws {
-        func run() throws -> (ModelParameters, [String: [Float]], [Float]) {
+        func run(threads: Int = 1) throws -> (ModelParameters, [String: [Float]], [Float]) {
             var stream = SyntheticModel.Stream(singleFeatures: 4, cardinality: 30, keyPool: 100, seed: 5)
             let columns = stream.columns(dim: 4)
             let all = Array(columns.indices)
             let spec = SyntheticModel.spec(columns: columns, wide: all, deep: all, dim: 4, dnn: [8, 4], finalDnn: [4],
                                            l2: 1e-4, embeddingRegularization: 1e-4)
             let model = try TrainableDeepFM(spec: spec, parameters: TrainableDeepFM.initialParameters(spec: spec, seed: 3),
-                                            optimizer: OptimizerSettings(kind: .defaultAdam, learningRate: .constant(0.01)), seed: 77)
+                                            optimizer: OptimizerSettings(kind: .defaultAdam, learningRate: .constant(0.01)),
+                                            seed: 77, threads: threads)
+            #expect(model.threads == threads)
+            model.parallelThreshold = 0                     // split every layer and every update
             var batch = EncodedBatch(columnCount: columns.count)
             var probs: [Float] = []
             for _ in 0..<20 {
-                let labels = stream.next(into: &batch, size: 32)
+                let labels = stream.next(into: &batch, size: 256)
                 probs += model.trainStep(batch: batch, labels: labels).probs
             }
             return (model.parameters(), model.optimizerState().mapValues(\.values), probs)
         }
-        let a = try run(), b = try run()
+        let a = try run(), b = try run(), c = try run(threads: 2)
         #expect(a.0 == b.0)
         #expect(a.1 == b.1)
         #expect(a.2.map(\.bitPattern) == b.2.map(\.bitPattern))
+        #expect(a.0 == c.0)
+        #expect(a.1 == c.1)
+        #expect(a.2.map(\.bitPattern) == c.2.map(\.bitPattern))
     }
 
     @Test("a key-value row's initial value depends only on seed, table and key")

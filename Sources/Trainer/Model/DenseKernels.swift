@@ -18,14 +18,15 @@ enum DenseKernels {
         }
     }
 
-    /// `dw[K,N] += x[B,K]^T * g[B,N]`.
+    /// `dw[K,N] += x[B,K]^T * g[B,N]`, for kernel rows `kRange` (all when nil).
     @inline(__always)
     static func accumulateWeightGrad(_ x: UnsafePointer<Float>, rows: Int, k: Int, _ g: UnsafePointer<Float>, n: Int,
-                                     _ dw: UnsafeMutablePointer<Float>) {
+                                     _ dw: UnsafeMutablePointer<Float>, kRange: Range<Int>? = nil) {
+        let ks = kRange ?? 0..<k
         for b in 0..<rows {
             let xr = x + b * k
             let gr = g + b * n
-            for kk in 0..<k {
+            for kk in ks {
                 let xv = xr[kk]
                 if xv == 0 { continue }
                 let d = dw + kk * n

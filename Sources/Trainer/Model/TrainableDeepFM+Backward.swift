@@ -137,10 +137,15 @@ extension TrainableDeepFM {
                 let gr = g + b * n
                 for j in 0..<n { dBias[j] += gr[j] }
             }
-            DenseKernels.accumulateWeightGrad(x, rows: rows, k: k, g, n: n, grad + denseOffsets[l.kernel])
+            let dW = grad + denseOffsets[l.kernel], gIn = g, dx = other
+            split(k, work: rows * k * n) { lo, hi in
+                DenseKernels.accumulateWeightGrad(x, rows: rows, k: k, gIn, n: n, dW, kRange: lo..<hi)
+            }
             let wT = scratch.transposed.base
             DenseKernels.transpose(p + denseOffsets[l.kernel], k: k, n: n, wT)
-            DenseKernels.inputGrad(g, rows: rows, n: n, wT, k: k, other)
+            split(rows, work: rows * k * n) { lo, hi in
+                DenseKernels.inputGrad(gIn + lo * n, rows: hi - lo, n: n, wT, k: k, dx + lo * k)
+            }
             swap(&g, &other)
         }
         return g

@@ -149,8 +149,10 @@ extension TrainableDeepFM {
             let sc = ls[i]
             let n = l.outDim
             let pre = sc.pre.base, act = sc.act.base
-            DenseKernels.affine(x, rows: rows, k: l.inDim, p + denseOffsets[l.kernel], n: n,
-                                bias: p + denseOffsets[l.bias], pre)
+            let w = p + denseOffsets[l.kernel], bias = p + denseOffsets[l.bias], k = l.inDim
+            split(rows, work: rows * k * n) { lo, hi in
+                DenseKernels.affine(x + lo * k, rows: hi - lo, k: k, w, n: n, bias: bias, pre + lo * n)
+            }
             if let bn = l.bn {
                 let mean = sc.mean.base, variance = sc.variance.base, inv = sc.invStd.base
                 if training {

@@ -32,18 +32,41 @@ extension TrainableDeepFM {
             rule = .momentum(lr: lr, momentum: m)
         }
         let p = dense.base, g = denseGrad.base, s1 = denseSlot1.base, s2 = denseSlot2?.base
-        for id in layout.trainableDense {
-            let o = denseOffsets[id]
-            rule.apply(p + o, g + o, s1 + o, s2.map { $0 + o }, count: spec.denseVariables[id].elementCount)
+        // Part 0: dense variables and the first tables; part 1: the remaining tables, chosen so
+        // both carry about the same number of floats. Tables are independent objects.
+        var denseWork = 0
+        for id in layout.trainableDense { denseWork += spec.denseVariables[id].elementCount }
+        let tableWork = tables.map { $0.batchRows.count * $0.dim }
+        let total = denseWork + tableWork.reduce(0, +)
+        var cut = 0, acc = denseWork
+        while cut < tables.count && acc + tableWork[cut] <= total / 2 {
+            acc += tableWork[cut]
+            cut += 1
         }
-        for t in tables {
-            let d = t.dim
-            for (u, row) in t.batchRows.enumerated() {
-                let o = Int(row) * d
-                rule.apply(t.values.base + o, t.batchGrads.base + u * d, t.slot1.base + o,
-                           t.slot2.map { $0.base + o }, count: d)
-                t.markTouched(row)
+        let applyTables = { (range: Range<Int>) in
+            for t in self.tables[range] {
+                let d = t.dim
+                for (u, row) in t.batchRows.enumerated() {
+                    let o = Int(row) * d
+                    rule.apply(t.values.base + o, t.batchGrads.base + u * d, t.slot1.base + o,
+                               t.slot2.map { $0.base + o }, count: d)
+                    t.markTouched(row)
+                }
             }
+        }
+        let applyDense = {
+            for id in self.layout.trainableDense {
+                let o = self.denseOffsets[id]
+                rule.apply(p + o, g + o, s1 + o, s2.map { $0 + o }, count: self.spec.denseVariables[id].elementCount)
+            }
+        }
+        if let fj = forkJoin, total >= parallelThreshold {
+            fj.run { part in
+                if part == 0 { applyDense(); applyTables(0..<cut) } else { applyTables(cut..<self.tables.count) }
+            }
+        } else {
+            applyDense()
+            applyTables(0..<tables.count)
         }
         if case .adam(let b1, let b2, _) = optimizer.kind {
             beta1Power *= b1

@@ -21,13 +21,20 @@ public final class TrainableDeepFM {
     let bnMomentum: Float = 0.99
     let bnEpsilon: Float = 1e-3
     let scratch: BatchScratch
+    /// The second compute thread (nil: single-threaded).
+    let forkJoin: ForkJoin?
+    /// Minimum work (multiply-adds or floats) worth splitting over two threads; tests set 0.
+    var parallelThreshold = 32_768
 
     /// Number of optimizer steps applied so far (incremented by each ``trainStep(batch:labels:)``).
     public var globalStep: Int = 0
 
     /// Build a trainable model over `parameters` (e.g. ``initialParameters(spec:seed:)`` or a
     /// checkpoint). `seed` drives the initial values of rows inserted into key-value tables.
-    public init(spec: ModelSpec, parameters: ModelParameters, optimizer: OptimizerSettings, seed: UInt64 = 0) throws {
+    /// `threads` 2 splits dense layers and sparse updates over a second, dedicated thread;
+    /// results are bit-identical to 1 thread.
+    public init(spec: ModelSpec, parameters: ModelParameters, optimizer: OptimizerSettings, seed: UInt64 = 0,
+                threads: Int = 1) throws {
         self.spec = spec
         self.optimizer = optimizer
         layout = try ModelLayout(spec: spec)
@@ -64,6 +71,26 @@ public final class TrainableDeepFM {
             beta2Power = b2
         }
         scratch = BatchScratch(layout: layout)
+        forkJoin = threads >= 2 ? ForkJoin() : nil
+    }
+
+    deinit { forkJoin?.shutdown() }
+
+    /// Compute threads in use (1 or 2).
+    public var threads: Int { forkJoin == nil ? 1 : 2 }
+
+    /// Run `body(lo, hi)` over `0..<total`, split in two halves on two threads when there
+    /// is a second thread and `work` (a cost estimate) is large enough.
+    @inline(__always)
+    func split(_ total: Int, work: Int, _ body: (Int, Int) -> Void) {
+        if let fj = forkJoin, total >= 2, work >= parallelThreshold {
+            let mid = total / 2
+            fj.run { part in
+                if part == 0 { body(0, mid) } else { body(mid, total) }
+            }
+        } else {
+            body(0, total)
+        }
     }
 
     /// Slots per variable and the first slot's initial value.

@@ -5,7 +5,7 @@ import Inference
 /// Measures training and prediction throughput of the demo-sized DeepFM (18 features, dim 16,
 /// dnn 128-64-32 with batch norm, Adam) on synthetic batches; returns a human-readable report.
 public enum TrainerBenchmark {
-    public static func run(batchSize: Int = 512, steps: Int = 60, finalDnn: [Int]? = nil) -> String {
+    public static func run(batchSize: Int = 512, steps: Int = 60, finalDnn: [Int]? = nil, threads: Int = 1) -> String {
         let dim = 16
         var stream = SyntheticModel.Stream(singleFeatures: 16, cardinality: 100_000, keyPool: 200_000, seed: 7)
         let columns = stream.columns(dim: dim)
@@ -16,7 +16,7 @@ public enum TrainerBenchmark {
         let model: TrainableDeepFM
         do {
             model = try TrainableDeepFM(spec: spec, parameters: TrainableDeepFM.initialParameters(spec: spec, seed: 1),
-                                        optimizer: settings)
+                                        optimizer: settings, threads: threads)
         } catch {
             return "benchmark model could not be built: \(error)"
         }
@@ -50,7 +50,7 @@ public enum TrainerBenchmark {
         }
         let head = finalDnn.map { "final_dnn \($0)" } ?? "deep_logits"
         return "TrainerBenchmark: \(columns.count) features dim \(dim), dnn 128-64-32 BN, \(head), Adam, "
-            + "batch \(batchSize): "
+            + "batch \(batchSize), \(threads) thread(s): "
             + String(format: "train %.0f samples/s wall (%.0f per CPU-second), predict %.0f samples/s wall "
                      + "(%.0f per CPU-second); mean loss %.4f, train AUC %.3f",
                      perSecond(trainTime), Double(steps * batchSize) / max(cpu1 - cpu0, 1e-9),
