@@ -28,6 +28,14 @@ final class LayerScratch {
     }
 }
 
+/// One feature's lookups in the current batch: the resolved row of each entry (-1 = none)
+/// and, for deep features, the combiner scale per item. One object per feature so that two
+/// compute threads can fill different features.
+final class FeatureEntries {
+    var rows: [Int32] = []
+    var scales: [Float] = []
+}
+
 /// Preallocated per-batch buffers of a ``TrainableDeepFM``; grown when a larger batch arrives.
 final class BatchScratch {
     let wideCount: Int, wideDim: Int, deepCount: Int, deepDim: Int
@@ -50,12 +58,12 @@ final class BatchScratch {
     let gradB = TrainBuffer(count: 0)
     let gradDeep = TrainBuffer(count: 0)
     let transposed: TrainBuffer
-    let rowGrad: TrainBuffer
+    /// One row-gradient temporary per compute thread.
+    let rowGrad: [TrainBuffer]
     /// Per wide / deep feature: resolved row of each entry (-1 = not used), and per item the
     /// combiner scale of deep features.
-    var wideRows: [[Int32]]
-    var deepRows: [[Int32]]
-    var deepScale: [[Float]]
+    let wideEntries: [FeatureEntries]
+    let deepEntries: [FeatureEntries]
 
     init(layout: ModelLayout) {
         wideCount = layout.wideTables.count
@@ -74,10 +82,9 @@ final class BatchScratch {
         }
         maxWidth = widest
         transposed = TrainBuffer(count: maxKernel)
-        rowGrad = TrainBuffer(count: max(layout.deepDim, layout.wideDim, 1))
-        wideRows = Array(repeating: [], count: wideCount)
-        deepRows = Array(repeating: [], count: deepCount)
-        deepScale = Array(repeating: [], count: deepCount)
+        rowGrad = (0..<2).map { _ in TrainBuffer(count: max(layout.deepDim, layout.wideDim, 1)) }
+        wideEntries = (0..<wideCount).map { _ in FeatureEntries() }
+        deepEntries = (0..<deepCount).map { _ in FeatureEntries() }
     }
 
     func prepare(rows: Int) {

@@ -13,6 +13,12 @@ struct DenseLayerLayout {
     var relu: Bool
 }
 
+/// One embedding lookup task: wide feature j or deep feature f (positions in their group).
+enum LookupUnit: Equatable {
+    case wide(Int)
+    case deep(Int)
+}
+
 /// The DeepFM structure of a ``ModelSpec`` resolved once: which table feeds each feature
 /// and which dense variables each layer uses (deepfm.md).
 struct ModelLayout {
@@ -38,6 +44,9 @@ struct ModelLayout {
     var topStack: [DenseLayerLayout]
     /// Columns read by the wide or deep group, ascending.
     var usedColumns: [Int]
+    /// Lookup tasks in two parts of similar cost such that no table is used by both parts
+    /// (features sharing a table stay together); one part when that is impossible.
+    var lookupPartition: [[LookupUnit]]
 
     var deepInputDim: Int { deepTables.count * deepDim }
     var deepOutputDim: Int { dnn.last?.outDim ?? deepInputDim }
@@ -126,5 +135,37 @@ struct ModelLayout {
         deepStack = finalDnn == nil ? dnn + [headLayer] : dnn
         topStack = (finalDnn ?? []) + (finalDnn == nil ? [] : [headLayer])
         usedColumns = Set(spec.wideFeatures + spec.deepFeatures).sorted()
+        lookupPartition = Self.partition(wideTables: wideTables, deepTables: deepTables,
+                                         wideDim: wideDim, deepDim: deepDim)
+    }
+
+    /// Greedy split of the lookup tasks, grouped by table, into two parts of similar cost.
+    static func partition(wideTables: [Int], deepTables: [Int], wideDim: Int, deepDim: Int) -> [[LookupUnit]] {
+        var groups: [Int: [LookupUnit]] = [:]
+        var cost: [Int: Int] = [:]
+        var order: [Int] = []
+        func add(_ table: Int, _ unit: LookupUnit, _ c: Int) {
+            if groups[table] == nil { order.append(table) }
+            groups[table, default: []].append(unit)
+            cost[table, default: 0] += c
+        }
+        for (j, t) in wideTables.enumerated() { add(t, .wide(j), wideDim + 4) }
+        for (f, t) in deepTables.enumerated() { add(t, .deep(f), deepDim + 4) }
+        guard order.count >= 2 else { return [order.flatMap { groups[$0] ?? [] }] }
+        var parts: [[LookupUnit]] = [[], []]
+        var load = [0, 0]
+        for t in order.sorted(by: { (cost[$0] ?? 0, $1) > (cost[$1] ?? 0, $0) }) {
+            let p = load[0] <= load[1] ? 0 : 1
+            parts[p] += groups[t] ?? []
+            load[p] += cost[t] ?? 0
+        }
+        // Within a part, keep the model's order (wide first, by position) for readability.
+        func key(_ u: LookupUnit) -> Int {
+            switch u {
+            case .wide(let j): return j
+            case .deep(let f): return 1_000_000 + f
+            }
+        }
+        return parts.map { $0.sorted { key($0) < key($1) } }
     }
 }

@@ -53,10 +53,8 @@ extension TrainableDeepFM {
             dDeepIn = backLayers(layout.deepStack, s.deepLayers, input: s.deepIn.base, rows: rows,
                                  gradOut: s.gradA.base, spare: s.gradB.base)
         }
-        scatterDeep(rows: rows, dDeepIn: dDeepIn, dFM: dFM, fmStride: fmStride,
-                    fmBroadcast: layout.finalDnn == nil, batchColumns: batch.columns)
-        scatterWide(rows: rows, dWide: dWide, stride: layout.finalDnn == nil ? 1 : s.headInputDim,
-                    batchColumns: batch.columns)
+        scatterAll(rows: rows, dDeepIn: dDeepIn, dFM: dFM, fmStride: fmStride, dWide: dWide,
+                   wideStride: layout.finalDnn == nil ? 1 : s.headInputDim, batchColumns: batch.columns)
 
         // l2 on kernels.
         let l2 = spec.l2Regularization
@@ -151,58 +149,79 @@ extension TrainableDeepFM {
         return g
     }
 
-    /// d deep input + FM + embedding regularisation -> per-row gradients of deep tables.
-    private func scatterDeep(rows: Int, dDeepIn: UnsafeMutablePointer<Float>, dFM: UnsafeMutablePointer<Float>,
-                             fmStride: Int, fmBroadcast: Bool, batchColumns: [EncodedBatch.Column]) {
+    /// Per-row gradients of all tables, features split over the compute threads by table
+    /// groups like the lookups (a table is only ever written by one thread).
+    private func scatterAll(rows: Int, dDeepIn: UnsafeMutablePointer<Float>, dFM: UnsafeMutablePointer<Float>,
+                            fmStride: Int, dWide: UnsafeMutablePointer<Float>, wideStride: Int,
+                            batchColumns: [EncodedBatch.Column]) {
+        let fmBroadcast = layout.finalDnn == nil
+        let run = { (units: [LookupUnit], thread: Int) in
+            for u in units {
+                switch u {
+                case .wide(let j):
+                    self.scatterWide(j, rows: rows, dWide: dWide, stride: wideStride, batchColumns: batchColumns,
+                                     temp: self.scratch.rowGrad[thread].base)
+                case .deep(let f):
+                    self.scatterDeep(f, rows: rows, dDeepIn: dDeepIn, dFM: dFM, fmStride: fmStride,
+                                     fmBroadcast: fmBroadcast, batchColumns: batchColumns,
+                                     temp: self.scratch.rowGrad[thread].base)
+                }
+            }
+        }
+        let parts = layout.lookupPartition
+        let work = rows * (layout.wideTables.count * layout.wideDim + layout.deepInputDim)
+        if let fj = forkJoin, parts.count == 2, work >= parallelThreshold / 8 {
+            fj.run { part in run(parts[part], part) }
+        } else {
+            for p in parts { run(p, 0) }
+        }
+    }
+
+    /// Deep feature f: d deep input + FM + embedding regularisation -> its table's row gradients.
+    private func scatterDeep(_ f: Int, rows: Int, dDeepIn: UnsafeMutablePointer<Float>, dFM: UnsafeMutablePointer<Float>,
+                             fmStride: Int, fmBroadcast: Bool, batchColumns: [EncodedBatch.Column],
+                             temp dv: UnsafeMutablePointer<Float>) {
         let s = scratch
-        let d = layout.deepDim, nf = layout.deepTables.count, width = nf * d
+        let d = layout.deepDim, width = layout.deepInputDim
         let v = s.deepIn.base, sum = s.fmSum.base
         let er = spec.embeddingRegularization
-        let dv = s.rowGrad.base
-        for f in 0..<nf {
-            let t = tables[layout.deepTables[f]]
-            let col = batchColumns[layout.deepColumns[f]]
-            let resolved = s.deepRows[f], scales = s.deepScale[f]
-            for b in 0..<rows {
-                let x = v + b * width + f * d, gi = dDeepIn + b * width + f * d, sb = sum + b * d
-                let fmRow = dFM + b * fmStride
-                for k in 0..<d {
-                    let dfm = fmBroadcast ? fmRow[0] : fmRow[k]
-                    dv[k] = gi[k] + dfm * (sb[k] - x[k]) + er * x[k]
-                }
-                let scale = scales[b]
-                for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                    let row = resolved[e]
-                    if row < 0 { continue }
-                    let c = scale * col.weights[e]
-                    Vector8.axpy(d, c, dv, t.gradRow(row))
-                }
+        let t = tables[layout.deepTables[f]]
+        let col = batchColumns[layout.deepColumns[f]]
+        let entries = s.deepEntries[f]
+        for b in 0..<rows {
+            let x = v + b * width + f * d, gi = dDeepIn + b * width + f * d, sb = sum + b * d
+            let fmRow = dFM + b * fmStride
+            for k in 0..<d {
+                let dfm = fmBroadcast ? fmRow[0] : fmRow[k]
+                dv[k] = gi[k] + dfm * (sb[k] - x[k]) + er * x[k]
+            }
+            let scale = entries.scales[b]
+            for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
+                let row = entries.rows[e]
+                if row < 0 { continue }
+                Vector8.axpy(d, scale * col.weights[e], dv, t.gradRow(row))
             }
         }
     }
 
-    /// d wide sum + embedding regularisation -> per-row gradients of wide tables.
-    private func scatterWide(rows: Int, dWide: UnsafeMutablePointer<Float>, stride: Int,
-                             batchColumns: [EncodedBatch.Column]) {
+    /// Wide feature j: d wide sum + embedding regularisation -> its table's row gradients.
+    private func scatterWide(_ j: Int, rows: Int, dWide: UnsafeMutablePointer<Float>, stride: Int,
+                             batchColumns: [EncodedBatch.Column], temp dw: UnsafeMutablePointer<Float>) {
         let s = scratch
         let wd = layout.wideDim, nw = layout.wideTables.count
         let out = s.wideOut.base
         let er = spec.embeddingRegularization
-        let dw = s.rowGrad.base
-        for j in 0..<nw {
-            let t = tables[layout.wideTables[j]]
-            let col = batchColumns[layout.wideColumns[j]]
-            let resolved = s.wideRows[j]
-            for b in 0..<rows {
-                let g = dWide[b * stride]
-                let o = out + (b * nw + j) * wd
-                for k in 0..<wd { dw[k] = g + er * o[k] }
-                for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                    let row = resolved[e]
-                    if row < 0 { continue }
-                    let w = col.weights[e]
-                    Vector8.axpy(wd, w, dw, t.gradRow(row))
-                }
+        let t = tables[layout.wideTables[j]]
+        let col = batchColumns[layout.wideColumns[j]]
+        let entries = s.wideEntries[j]
+        for b in 0..<rows {
+            let g = dWide[b * stride]
+            let o = out + (b * nw + j) * wd
+            for k in 0..<wd { dw[k] = g + er * o[k] }
+            for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
+                let row = entries.rows[e]
+                if row < 0 { continue }
+                Vector8.axpy(wd, col.weights[e], dw, t.gradRow(row))
             }
         }
     }

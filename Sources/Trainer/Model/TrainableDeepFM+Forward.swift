@@ -8,8 +8,7 @@ extension TrainableDeepFM {
         let rows = batch.batchSize
         let s = scratch
         s.prepare(rows: rows)
-        lookupWide(batch: batch, training: training)
-        lookupDeep(batch: batch, training: training)
+        lookupAll(batch: batch, training: training)
         computeFM(rows: rows)
         let deepOut = runLayers(layout.deepStack, s.deepLayers, input: s.deepIn.base, rows: rows, training: training)
         let logits = s.logits.base
@@ -37,32 +36,29 @@ extension TrainableDeepFM {
         for b in 0..<rows { probs[b] = 1 / (1 + Foundation.exp(-logits[b])) }
     }
 
-    /// Wide: per feature a `wide_output_dim` embedding, combiner sum; wideSum = sum of all.
-    private func lookupWide(batch: EncodedBatch, training: Bool) {
+    /// Wide and deep embedding lookups; features are split over the compute threads by
+    /// table groups (``ModelLayout/lookupPartition``), then wideSum = sum of all wide outputs.
+    private func lookupAll(batch: EncodedBatch, training: Bool) {
         let s = scratch
         let rows = batch.batchSize, wd = layout.wideDim, nw = layout.wideTables.count
-        let out = s.wideOut.base
-        out.update(repeating: 0, count: rows * nw * wd)
-        for j in 0..<nw {
-            let t = tables[layout.wideTables[j]]
-            let col = batch.columns[layout.wideColumns[j]]
-            var resolved: [Int32] = []
-            swap(&resolved, &s.wideRows[j])
-            resolved.removeAll(keepingCapacity: true)
-            resolved.reserveCapacity(col.ids.count)
-            for b in 0..<rows {
-                let o = out + (b * nw + j) * wd
-                for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                    let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
-                    guard let row else { resolved.append(-1); continue }
-                    resolved.append(row)
-                    let w = col.weights[e]
-                    Vector8.axpy(wd, w, t.values.base + Int(row) * wd, o)
+        s.wideOut.base.update(repeating: 0, count: rows * nw * wd)
+        s.deepIn.base.update(repeating: 0, count: rows * layout.deepInputDim)
+        let run = { (units: [LookupUnit]) in
+            for u in units {
+                switch u {
+                case .wide(let j): self.lookupWide(j, batch: batch, training: training)
+                case .deep(let f): self.lookupDeep(f, batch: batch, training: training)
                 }
             }
-            s.wideRows[j] = resolved
         }
-        let sum = s.wideSum.base
+        let parts = layout.lookupPartition
+        if let fj = forkJoin, parts.count == 2, batch.columns.count > 0,
+           rows * (nw * wd + layout.deepInputDim) >= parallelThreshold / 8 {
+            fj.run { part in run(parts[part]) }
+        } else {
+            for p in parts { run(p) }
+        }
+        let out = s.wideOut.base, sum = s.wideSum.base
         let width = nw * wd
         for b in 0..<rows {
             var acc: Float = 0
@@ -72,51 +68,62 @@ extension TrainableDeepFM {
         }
     }
 
-    /// Deep: per feature a D-wide embedding combined with the feature's combiner: sum Σw·e,
+    /// Wide feature j: a `wide_output_dim` embedding, combiner sum.
+    private func lookupWide(_ j: Int, batch: EncodedBatch, training: Bool) {
+        let rows = batch.batchSize, wd = layout.wideDim, nw = layout.wideTables.count
+        let out = scratch.wideOut.base
+        let t = tables[layout.wideTables[j]]
+        let col = batch.columns[layout.wideColumns[j]]
+        let entries = scratch.wideEntries[j]
+        entries.rows.removeAll(keepingCapacity: true)
+        entries.rows.reserveCapacity(col.ids.count)
+        for b in 0..<rows {
+            let o = out + (b * nw + j) * wd
+            for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
+                let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
+                guard let row else { entries.rows.append(-1); continue }
+                entries.rows.append(row)
+                Vector8.axpy(wd, col.weights[e], t.values.base + Int(row) * wd, o)
+            }
+        }
+    }
+
+    /// Deep feature f: a D-wide embedding combined with the feature's combiner: sum Σw·e,
     /// mean Σw·e/Σw, sqrtn Σw·e/sqrt(Σw²), zero denominator -> zero vector (as the Inference
     /// forward). Ids without a row (out of range, unknown key at inference) are left out.
-    private func lookupDeep(batch: EncodedBatch, training: Bool) {
-        let s = scratch
-        let rows = batch.batchSize, d = layout.deepDim, nf = layout.deepTables.count
-        let width = nf * d
-        let out = s.deepIn.base
-        out.update(repeating: 0, count: rows * width)
-        for f in 0..<nf {
-            let t = tables[layout.deepTables[f]]
-            let c = layout.deepColumns[f]
-            let col = batch.columns[c]
-            let combiner = spec.columns[c].combiner
-            var resolved: [Int32] = []
-            swap(&resolved, &s.deepRows[f])
-            resolved.removeAll(keepingCapacity: true)
-            resolved.reserveCapacity(col.ids.count)
-            var scales: [Float] = []
-            swap(&scales, &s.deepScale[f])
-            scales.removeAll(keepingCapacity: true)
-            scales.reserveCapacity(rows)
-            for b in 0..<rows {
-                let o = out + b * width + f * d
-                var wsum: Float = 0, wsq: Float = 0
-                for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                    let w = col.weights[e]
-                    let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
-                    guard let row else { resolved.append(-1); continue }
-                    resolved.append(row)
-                    wsum += w
-                    wsq += w * w
-                    Vector8.axpy(d, w, t.values.base + Int(row) * d, o)
-                }
-                var scale: Float = 1
-                switch combiner {
-                case .sum: scale = 1
-                case .mean: scale = wsum != 0 ? 1 / wsum : 0
-                case .sqrtn: scale = wsq > 0 ? 1 / wsq.squareRoot() : 0
-                }
-                if scale != 1 { for k in 0..<d { o[k] *= scale } }
-                scales.append(scale)
+    private func lookupDeep(_ f: Int, batch: EncodedBatch, training: Bool) {
+        let rows = batch.batchSize, d = layout.deepDim
+        let width = layout.deepInputDim
+        let out = scratch.deepIn.base
+        let t = tables[layout.deepTables[f]]
+        let c = layout.deepColumns[f]
+        let col = batch.columns[c]
+        let combiner = spec.columns[c].combiner
+        let entries = scratch.deepEntries[f]
+        entries.rows.removeAll(keepingCapacity: true)
+        entries.rows.reserveCapacity(col.ids.count)
+        entries.scales.removeAll(keepingCapacity: true)
+        entries.scales.reserveCapacity(rows)
+        for b in 0..<rows {
+            let o = out + b * width + f * d
+            var wsum: Float = 0, wsq: Float = 0
+            for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
+                let w = col.weights[e]
+                let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
+                guard let row else { entries.rows.append(-1); continue }
+                entries.rows.append(row)
+                wsum += w
+                wsq += w * w
+                Vector8.axpy(d, w, t.values.base + Int(row) * d, o)
             }
-            s.deepRows[f] = resolved
-            s.deepScale[f] = scales
+            var scale: Float = 1
+            switch combiner {
+            case .sum: scale = 1
+            case .mean: scale = wsum != 0 ? 1 / wsum : 0
+            case .sqrtn: scale = wsq > 0 ? 1 / wsq.squareRoot() : 0
+            }
+            if scale != 1 { for k in 0..<d { o[k] *= scale } }
+            entries.scales.append(scale)
         }
     }
 
