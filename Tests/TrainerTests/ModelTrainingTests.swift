@@ -158,6 +158,10 @@ struct ModelTrainingTests {
         } catch {
             #expect("\(error)".contains("tags"))
         }
+        let empty = EncodedBatch(columnCount: 5)
+        let none = model.trainStep(batch: empty, labels: [])
+        #expect(none.loss == 0 && none.probs.isEmpty)
+        #expect(model.predict(batch: empty).isEmpty)
         batch.columns.removeLast()
         #expect(throws: TrainerModelError.invalidBatch("4 columns, model has 5")) { try model.validate(batch: batch, labels: nil) }
         #expect(model.parameters() == before)

@@ -111,10 +111,12 @@ public final class TrainableDeepFM {
     /// One optimizer step: forward with batch statistics, backward, moving-average update,
     /// optimizer apply; `globalStep` += 1. Returns the mean loss (cross-entropy + regularisation)
     /// and the probs computed before the update. An invalid batch is not trained on and gives
-    /// `(.nan, [])`; use ``trainStepChecked(batch:labels:)`` for the reason.
+    /// `(.nan, [])`; use ``trainStepChecked(batch:labels:)`` for the reason. An empty batch is
+    /// no step at all: `(0, [])`, globalStep unchanged.
     public func trainStep(batch: EncodedBatch, labels: [Float]) -> (loss: Float, probs: [Float]) {
         guard (try? validate(batch: batch, labels: labels)) != nil else { return (.nan, []) }
         let rows = batch.batchSize
+        guard rows > 0 else { return (0, []) }            // nothing to learn from: no step
         let loss = forwardBackward(batch: batch, labels: labels, training: true)
         updateMovingStatistics(rows: rows)
         applyOptimizer(learningRate: optimizer.learningRate.rate(at: globalStep))
