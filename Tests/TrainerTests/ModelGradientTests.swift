@@ -98,6 +98,32 @@ struct ModelGradientTests {
         }
     }
 
+    @Test("unknown key-value keys in a mean feature: zero rows whose weights count")
+    func unknownKeyInMean() throws {
+        var columns = ModelFixtures.columns(dim: 3)
+        columns[4].combiner = .mean
+        let spec = SyntheticModel.spec(columns: columns, wide: [0], deep: [0, 4], dim: 3, dnn: [4])
+        let model = try TrainableDeepFM(spec: spec, parameters: ModelFixtures.parameters(spec: spec, seed: 2),
+                                        optimizer: ModelFixtures.adam)
+        var batch = EncodedBatch(columnCount: 5)
+        for c in 0..<4 { batch.columns[c].append(id: 1); batch.columns[c].endItem() }
+        batch.columns[4].append(id: 77, weight: 1)        // becomes known
+        batch.columns[4].endItem()
+        batch.batchSize = 1
+        _ = model.trainStep(batch: batch, labels: [1])
+        var mixed = batch
+        mixed.columns[4] = EncodedBatch.Column()
+        mixed.columns[4].append(id: 77, weight: 1)
+        mixed.columns[4].append(id: 78, weight: 3)        // unknown: counts in the mean
+        mixed.columns[4].endItem()
+        let reference = ReferenceDeepFM(spec: spec, parameters: model.parameters())
+        let want = reference.run(batch: mixed, labels: nil, training: false).logits[0]
+        let got = model.predictLogits(batch: mixed)[0]
+        #expect(abs(Double(got) - want) <= 1e-5 * max(1, abs(want)))
+        #expect(model.predictLogits(batch: batch)[0] != got)
+        #expect(model.rowCount(embeddingId: try #require(spec.embeddings.last?.id)) == 1)
+    }
+
     @Test("an unknown key-value key predicts as a zero row and is not inserted")
     func unknownKeyIsZero() throws {
         let spec = ModelFixtures.spec()

@@ -80,7 +80,10 @@ struct ReferenceDeepFM {
                 var ws = 0.0, wq = 0.0
                 for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
                     let w = Double(col.weights[e])
-                    guard let r = row(t, col.ids[e]) else { continue }
+                    guard let r = row(t, col.ids[e]) else {
+                        if keyed[t] != nil { ws += w; wq += w * w }       // unknown key: zero row, weight counts
+                        continue
+                    }
                     ws += w
                     wq += w * w
                     for k in 0..<dim { v[k] += w * r[k] }

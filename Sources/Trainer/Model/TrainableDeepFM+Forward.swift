@@ -90,7 +90,8 @@ extension TrainableDeepFM {
 
     /// Deep feature f: a D-wide embedding combined with the feature's combiner: sum Σw·e,
     /// mean Σw·e/Σw, sqrtn Σw·e/sqrt(Σw²), zero denominator -> zero vector (as the Inference
-    /// forward). Ids without a row (out of range, unknown key at inference) are left out.
+    /// forward). An unknown key-value key (inference) is a zero row whose weight counts; a
+    /// fixed id out of range is dropped.
     private func lookupDeep(_ f: Int, batch: EncodedBatch, training: Bool) {
         let rows = batch.batchSize, d = layout.deepDim
         let width = layout.deepInputDim
@@ -110,7 +111,17 @@ extension TrainableDeepFM {
             for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
                 let w = col.weights[e]
                 let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
-                guard let row else { entries.rows.append(-1); continue }
+                guard let row else {
+                    // An unknown key-value key reads as a zero row but its weight still counts
+                    // (TF embedding variables, and the Inference forward); a fixed id out of
+                    // range is dropped.
+                    if t.isKeyValue {
+                        wsum += w
+                        wsq += w * w
+                    }
+                    entries.rows.append(-1)
+                    continue
+                }
                 entries.rows.append(row)
                 wsum += w
                 wsq += w * w
