@@ -91,8 +91,10 @@ struct ModelLayout {
             let prefix = part == .wide ? "input_layer" : "input_layer_1"
             let found = spec.embeddings.first { $0.part == part && $0.column == column }
                 ?? col.embeddingName.flatMap { shared in
-                    spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(shared)" }
-                        ?? spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(shared)_embedding" }
+                    // Shared tables (Inference's ModelSpec naming): deep `input_layer_1/<shared>`,
+                    // wide `input_layer/<shared>_wide`.
+                    let name = part == .wide ? "input_layer/\(shared)_wide" : "input_layer_1/\(shared)"
+                    return spec.embeddings.first { $0.part == part && $0.name == name }
                 }
                 ?? spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(col.name)_embedding" }
             guard let e = found else { throw TrainerModelError.missingEmbedding(feature: col.name, part: part.rawValue) }
