@@ -187,7 +187,7 @@ extension TrainableDeepFM {
         let er = spec.embeddingRegularization
         let t = tables[layout.deepTables[f]]
         let col = batchColumns[layout.deepColumns[f]]
-        let entries = s.deepEntries[f]
+        let resolved = s.deepEntries[f].rows, scales = s.deepEntries[f].scales
         for b in 0..<rows {
             let x = v + b * width + f * d, gi = dDeepIn + b * width + f * d, sb = sum + b * d
             let fmRow = dFM + b * fmStride
@@ -195,9 +195,9 @@ extension TrainableDeepFM {
                 let dfm = fmBroadcast ? fmRow[0] : fmRow[k]
                 dv[k] = gi[k] + dfm * (sb[k] - x[k]) + er * x[k]
             }
-            let scale = entries.scales[b]
+            let scale = scales[b]
             for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                let row = entries.rows[e]
+                let row = resolved[e]
                 if row < 0 { continue }
                 Vector8.axpy(d, scale * col.weights[e], dv, t.gradRow(row))
             }
@@ -213,13 +213,13 @@ extension TrainableDeepFM {
         let er = spec.embeddingRegularization
         let t = tables[layout.wideTables[j]]
         let col = batchColumns[layout.wideColumns[j]]
-        let entries = s.wideEntries[j]
+        let resolved = s.wideEntries[j].rows
         for b in 0..<rows {
             let g = dWide[b * stride]
             let o = out + (b * nw + j) * wd
             for k in 0..<wd { dw[k] = g + er * o[k] }
             for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
-                let row = entries.rows[e]
+                let row = resolved[e]
                 if row < 0 { continue }
                 Vector8.axpy(wd, col.weights[e], dw, t.gradRow(row))
             }

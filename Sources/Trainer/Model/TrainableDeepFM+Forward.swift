@@ -74,18 +74,21 @@ extension TrainableDeepFM {
         let out = scratch.wideOut.base
         let t = tables[layout.wideTables[j]]
         let col = batch.columns[layout.wideColumns[j]]
-        let entries = scratch.wideEntries[j]
-        entries.rows.removeAll(keepingCapacity: true)
-        entries.rows.reserveCapacity(col.ids.count)
+        // Work on a local array (no per-append exclusivity check on the class property).
+        var resolved: [Int32] = []
+        swap(&resolved, &scratch.wideEntries[j].rows)
+        resolved.removeAll(keepingCapacity: true)
+        resolved.reserveCapacity(col.ids.count)
         for b in 0..<rows {
             let o = out + (b * nw + j) * wd
             for e in Int(col.offsets[b])..<Int(col.offsets[b + 1]) {
                 let row = training ? t.trainingRow(col.ids[e]) : t.lookupRow(col.ids[e])
-                guard let row else { entries.rows.append(-1); continue }
-                entries.rows.append(row)
+                guard let row else { resolved.append(-1); continue }
+                resolved.append(row)
                 Vector8.axpy(wd, col.weights[e], t.values.base + Int(row) * wd, o)
             }
         }
+        swap(&resolved, &scratch.wideEntries[j].rows)
     }
 
     /// Deep feature f: a D-wide embedding combined with the feature's combiner: sum Σw·e,
@@ -101,10 +104,13 @@ extension TrainableDeepFM {
         let col = batch.columns[c]
         let combiner = spec.columns[c].combiner
         let entries = scratch.deepEntries[f]
-        entries.rows.removeAll(keepingCapacity: true)
-        entries.rows.reserveCapacity(col.ids.count)
-        entries.scales.removeAll(keepingCapacity: true)
-        entries.scales.reserveCapacity(rows)
+        var resolved: [Int32] = [], scales: [Float] = []
+        swap(&resolved, &entries.rows)
+        swap(&scales, &entries.scales)
+        resolved.removeAll(keepingCapacity: true)
+        resolved.reserveCapacity(col.ids.count)
+        scales.removeAll(keepingCapacity: true)
+        scales.reserveCapacity(rows)
         for b in 0..<rows {
             let o = out + b * width + f * d
             var wsum: Float = 0, wsq: Float = 0
@@ -119,10 +125,10 @@ extension TrainableDeepFM {
                         wsum += w
                         wsq += w * w
                     }
-                    entries.rows.append(-1)
+                    resolved.append(-1)
                     continue
                 }
-                entries.rows.append(row)
+                resolved.append(row)
                 wsum += w
                 wsq += w * w
                 Vector8.axpy(d, w, t.values.base + Int(row) * d, o)
@@ -134,8 +140,10 @@ extension TrainableDeepFM {
             case .sqrtn: scale = wsq > 0 ? 1 / wsq.squareRoot() : 0
             }
             if scale != 1 { for k in 0..<d { o[k] *= scale } }
-            entries.scales.append(scale)
+            scales.append(scale)
         }
+        swap(&resolved, &entries.rows)
+        swap(&scales, &entries.scales)
     }
 
     /// fm = 0.5 * ((sum_f V)^2 - sum_f V^2), per item a D vector; keeps sum_f V for backward.
