@@ -158,6 +158,16 @@ struct ModelTrainingTests {
         } catch {
             #expect("\(error)".contains("tags"))
         }
+        var nanLabels = labels
+        nanLabels[2] = .nan
+        #expect(throws: TrainerModelError.invalidBatch("label of item 2 is nan")) {
+            try model.trainStepChecked(batch: batch, labels: nanLabels)
+        }
+        var infWeight = ModelFixtures.batch(size: 4, seed: 3).0
+        infWeight.columns[3].weights[1] = .infinity
+        #expect(throws: TrainerModelError.invalidBatch("column 'price' has weight inf at entry 1")) {
+            try model.validate(batch: infWeight, labels: nil)
+        }
         let empty = EncodedBatch(columnCount: 5)
         let none = model.trainStep(batch: empty, labels: [])
         #expect(none.loss == 0 && none.probs.isEmpty)

@@ -146,12 +146,16 @@ public final class TrainableDeepFM {
     }
 
     /// Throws a ``TrainerModelError/invalidBatch(_:)`` naming the column and problem when the
-    /// batch does not fit the spec (column count, item counts, CSR offsets) or the labels.
+    /// batch does not fit the spec (column count, item counts, CSR offsets, non-finite
+    /// weights) or the labels (count, non-finite values).
     public func validate(batch: EncodedBatch, labels: [Float]?) throws {
         let b = batch.batchSize
         guard b >= 0 else { throw TrainerModelError.invalidBatch("batch size \(b)") }
-        if let labels, labels.count != b {
-            throw TrainerModelError.invalidBatch("\(labels.count) labels for \(b) items")
+        if let labels {
+            guard labels.count == b else { throw TrainerModelError.invalidBatch("\(labels.count) labels for \(b) items") }
+            if let i = labels.firstIndex(where: { !$0.isFinite }) {
+                throw TrainerModelError.invalidBatch("label of item \(i) is \(labels[i])")
+            }
         }
         guard batch.columns.count == spec.columns.count else {
             throw TrainerModelError.invalidBatch("\(batch.columns.count) columns, model has \(spec.columns.count)")
@@ -170,6 +174,9 @@ public final class TrainableDeepFM {
             }
             for i in 0..<b where col.offsets[i] > col.offsets[i + 1] {
                 throw TrainerModelError.invalidBatch("column '\(name)' offsets decrease at item \(i)")
+            }
+            if let e = col.weights.firstIndex(where: { !$0.isFinite }) {
+                throw TrainerModelError.invalidBatch("column '\(name)' has weight \(col.weights[e]) at entry \(e)")
             }
         }
     }
