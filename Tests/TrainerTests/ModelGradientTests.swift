@@ -22,6 +22,40 @@ struct ModelGradientTests {
         Case(name: "deep_logits + BN", wideDim: 1, finalDnn: nil, useBN: true),
     ]
 
+    @Test("shared embedding tables (embedding_name): gradients of both features meet in one table")
+    func sharedTables() throws {
+        var columns = ModelFixtures.columns(dim: 3)
+        columns[1] = FeatureColumnSpec(name: "tags", inputNames: ["tags"], kind: .hashed(bucketSize: 7), embeddingDim: 3,
+                                       combiner: .mean, embeddingName: "shared_id")
+        columns[0].embeddingName = "shared_id"
+        let spec = try ModelSpec.make(columns: columns, wideFeatures: [0, 1, 3], deepFeatures: [0, 1, 2, 3, 4],
+                                      dnnHidden: [4], finalDnnHidden: [3], l2Regularization: 0.01,
+                                      embeddingRegularization: 0.02)
+        #expect(spec.embeddings.count == 2 + 4)                  // wide: shared + price; deep: shared + cats + price + item
+        let model = try TrainableDeepFM(spec: spec, parameters: ModelFixtures.parameters(spec: spec, seed: 3),
+                                        optimizer: ModelFixtures.adam)
+        let (batch, labels) = ModelFixtures.batch(size: 7, seed: 5)
+        let g = try #require(model.gradients(batch: batch, labels: labels))
+        let reference = ReferenceDeepFM(spec: spec, parameters: model.parameters())
+        let h = 1e-5
+        let shared = try #require(spec.embeddingId(named: "input_layer_1/shared_id"))
+        let sharedWide = try #require(spec.embeddingId(named: "input_layer/shared_id_wide"))
+        for id in [shared, sharedWide] {
+            let e = spec.embeddings[id]
+            for key in 0..<Int64(7) {
+                for k in 0..<e.dim {
+                    var plus = reference, minus = reference
+                    plus.fixed[id]?[Int(key)][k] += h
+                    minus.fixed[id]?[Int(key)][k] -= h
+                    let n = (plus.run(batch: batch, labels: labels, training: true).loss
+                             - minus.run(batch: batch, labels: labels, training: true).loss) / (2 * h)
+                    let a = Double(g.sparse[id]?[key]?[k] ?? 0)
+                    #expect(Self.close(a, n), "\(e.name) row \(key)[\(k)] analytic \(a) numeric \(n)")
+                }
+            }
+        }
+    }
+
     static func close(_ a: Double, _ n: Double) -> Bool {
         abs(a - n) <= 2e-3 * max(abs(a), abs(n)) + 2e-5
     }

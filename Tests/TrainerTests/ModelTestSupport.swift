@@ -33,9 +33,9 @@ struct ReferenceDeepFM {
     }
 
     func tableId(_ prefix: String, _ column: Int) -> Int {
-        let name = "\(prefix)/\(spec.columns[column].name)_embedding"
-        guard let e = spec.embeddings.first(where: { $0.name == name }) else { fatalError("test spec lacks \(name)") }
-        return e.id
+        let part: EmbeddingSpec.Part = prefix == "input_layer" ? .wide : .deep
+        guard let id = spec.tableId(column: column, part: part) else { fatalError("test spec lacks \(prefix) table of \(column)") }
+        return id
     }
 
     func row(_ table: Int, _ id: Int64) -> [Double]? {

@@ -88,15 +88,9 @@ struct ModelLayout {
                 throw TrainerModelError.invalidSpec("\(part.rawValue) group refers to column \(column) of \(spec.columns.count)")
             }
             let col = spec.columns[column]
-            let prefix = part == .wide ? "input_layer" : "input_layer_1"
-            let found = spec.embeddings.first { $0.part == part && $0.column == column }
-                ?? col.embeddingName.flatMap { shared in
-                    // Shared tables (Inference's ModelSpec naming): deep `input_layer_1/<shared>`,
-                    // wide `input_layer/<shared>_wide`.
-                    let name = part == .wide ? "input_layer/\(shared)_wide" : "input_layer_1/\(shared)"
-                    return spec.embeddings.first { $0.part == part && $0.name == name }
-                }
-                ?? spec.embeddings.first { $0.part == part && $0.name == "\(prefix)/\(col.name)_embedding" }
+            // The Inference naming decides (shared tables included); then hand-built specs by column.
+            let found = spec.tableId(column: column, part: part).map { spec.embeddings[$0] }
+                ?? spec.embeddings.first { $0.part == part && $0.column == column }
             guard let e = found else { throw TrainerModelError.missingEmbedding(feature: col.name, part: part.rawValue) }
             guard e.dim == dim else { throw TrainerModelError.embeddingDimMismatch(name: e.name, expected: dim, found: e.dim) }
             return e.id
