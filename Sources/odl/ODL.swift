@@ -22,7 +22,11 @@ struct ODL: AsyncParsableCommand {
         #if canImport(Inference)
         list.append(InspectCommand.self)
         #endif
+        #if canImport(Processor)
+        list.append(ServeCommand.self)
+        #endif
         #if canImport(Trainer)
+        list.append(TrainCommand.self)
         list.append(ExportCommand.self)
         #endif
         return list
