@@ -79,8 +79,6 @@ public struct TrainerConfig {
             case .fs(let f):
                 let dir = f.relative ? (modelDir as NSString).appendingPathComponent(f.incrSaveDir) : TrainerConfig.absolute(f.incrSaveDir)
                 incremental = (s, .fs(directory: dir))
-            default:
-                throw TrainerError.config(field: "train_config.incr_save_config", reason: "only kafka and fs targets are supported")
             }
         }
     }

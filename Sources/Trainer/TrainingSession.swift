@@ -60,7 +60,9 @@ public final class TrainingSession {
     /// delivered, a checkpoint that could not be written, an input that broke).
     public func run() throws -> TrainingSummary {
         if let path = settings.sampleLogPath {
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            if !FileManager.default.fileExists(atPath: path), !FileManager.default.createFile(atPath: path, contents: nil) {
+                throw TrainerError.input(source: path, reason: "cannot create the sample log")
+            }
             sampleLog = FileHandle(forWritingAtPath: path)
             sampleLog?.seekToEndOfFile()
         }
