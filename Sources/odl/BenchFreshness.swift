@@ -117,6 +117,7 @@ struct BenchFreshnessCommand: ParsableCommand {
         let producer = try Producer(ProducerConfig(bootstrap: bootstrap))
         defer { producer.close() }
         let client = try BenchHTTPClient(url: url)
+        var rng = BenchRng(seed: 99)
         let body = Array(json.utf8)
         func score() throws -> Double {
             let (status, answer) = try client.request(method: "POST", path: "/predict", contentType: "application/json", body: body)
@@ -130,11 +131,20 @@ struct BenchFreshnessCommand: ParsableCommand {
             if let n = first as? NSNumber { return n.doubleValue }
             throw BenchError("predict: score is not a number")
         }
-        var rng = BenchRng(seed: 99)
         var afterAck: [Double] = [], afterSend: [Double] = [], ackLatency: [Double] = []
         var sendTimes: [Int: Double] = [:]
         var timeouts = 0, polls = 0
         _ = try score()   // connect
+        // Warm-up (not counted): until the bare consumer has seen one message and the processor applied it.
+        var warm = 0
+        while warm < 3 || seen.times.withLock({ $0[startStep - 1] == nil }) {
+            guard warm < 200 else { throw BenchError("warm-up: the bare consumer saw nothing in 200 messages") }
+            let m = UpdateMessage.sparse(SparseUpdate(globalStep: Int32(truncatingIfNeeded: startStep - 1),
+                                                      blocks: [.init(embeddingId: Int32(table), keys: [row], values: (0..<dim).map { _ in rng.uniform(0.5) })]))
+            _ = try producer.sendSync(topic: topic, partition: partition, key: Array(UpdateCodec.kafkaKey(for: m).utf8), value: UpdateCodec.encode(m))
+            usleep(50_000)
+            warm += 1
+        }
         for trial in 0..<trials {
             let step = startStep + trial
             let before = try score()

@@ -26,6 +26,8 @@ struct BenchProduceUpdatesCommand: AsyncParsableCommand {
     var topic: String
     @Option(name: .long, help: "Partition to write.")
     var partition: Int32 = 0
+    @Option(name: .long, help: "Spread messages round-robin over partitions 0..<N instead (N > 0).")
+    var spread: Int32 = 0
     @Option(name: .long, help: "Export whose model the updates fit.")
     var export: String
     @Option(name: .long, help: "Rows per second (0: as fast as possible).")
@@ -52,7 +54,7 @@ struct BenchProduceUpdatesCommand: AsyncParsableCommand {
         let counters = BenchSendCounters()
         let start = BenchSupport.now()
         var step = startStep, sentBytes = 0, sentRows = 0
-        let topic = self.topic, partition = self.partition
+        let topic = self.topic
         while true {
             let elapsed = BenchSupport.now() - start
             if let seconds, elapsed >= seconds { break }
@@ -64,6 +66,7 @@ struct BenchProduceUpdatesCommand: AsyncParsableCommand {
             while counters.inFlight.load(ordering: .relaxed) >= maxInFlight { try await Task.sleep(for: .milliseconds(1)) }
             let value = pool.message(step: step)
             let key = Array("sparse_update_\(step)".utf8)
+            let partition = spread > 0 ? Int32(step % Int(spread)) : self.partition
             counters.inFlight.add(1, ordering: .relaxed)
             Task {
                 do {
@@ -71,9 +74,9 @@ struct BenchProduceUpdatesCommand: AsyncParsableCommand {
                     counters.acked.add(1, ordering: .relaxed)
                 } catch {
                     counters.failed.add(1, ordering: .relaxed)
-                    counters.lastError.withLock { $0 = error.description }
+                    counters.lastError.withLock { $0 = "\(error)" }
                 }
-                counters.inFlight.sub(1, ordering: .relaxed)
+                counters.inFlight.subtract(1, ordering: .relaxed)
             }
             step += 1
             sentBytes += value.count
@@ -92,19 +95,17 @@ struct BenchProduceUpdatesCommand: AsyncParsableCommand {
     }
 }
 
-/// `odl bench consume`: a bare consumer reading a topic partition from the beginning to the
-/// end it sees at start (the peer of a restarted processor's replay).
+/// `odl bench consume`: a bare consumer reading every partition of a topic from its low to its
+/// high watermark as seen at start (the peer of a restarted processor's replay).
 struct BenchConsumeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "consume",
-        abstract: "Read a topic partition from the beginning to its end; prints bytes/s as JSON.")
+        abstract: "Read all partitions of a topic from low to high watermark; prints bytes/s and the low offsets as JSON.")
 
     @Option(name: .long, help: "Kafka bootstrap servers.")
     var bootstrap: String
     @Option(name: .long, help: "Topic.")
     var topic: String
-    @Option(name: .long, help: "Partition.")
-    var partition: Int32 = 0
 
     func run() throws {
         let start = BenchSupport.now()
@@ -112,26 +113,41 @@ struct BenchConsumeCommand: ParsableCommand {
         config.fetchWaitMaxMs = 10
         let consumer = try Consumer(config)
         defer { consumer.close() }
-        let end = try consumer.watermarks(topic: topic, partition: partition).high
-        try consumer.assign([PartitionAssignment(topic: topic, partition: partition, offset: .beginning)])
-        var bytes = 0, messages = 0, next: Int64 = 0
-        while next < end {
+        let count = try consumer.partitionCount(topic: topic)
+        var low: [Int32: Int64] = [:], high: [Int32: Int64] = [:], next: [Int32: Int64] = [:]
+        var assignments: [PartitionAssignment] = []
+        for p in 0..<Int32(count) {
+            let w = try consumer.watermarks(topic: topic, partition: p)
+            low[p] = w.low
+            high[p] = w.high
+            next[p] = w.low
+            if w.high > w.low { assignments.append(PartitionAssignment(topic: topic, partition: p, offset: .offset(w.low))) }
+        }
+        let setup = BenchSupport.now() - start
+        try consumer.assign(assignments)
+        var bytes = 0, messages = 0
+        func pending() -> Bool { next.contains { p, n in n < (high[p] ?? 0) } }
+        while pending() {
             for event in consumer.poll(maxMessages: 1024, timeout: .milliseconds(100)) {
                 switch event {
                 case .message(let m):
                     bytes += m.value.count
                     messages += 1
-                    next = m.offset + 1
-                case .partitionEOF(_, _, let offset):
-                    next = max(next, offset)
+                    next[m.partition] = max(next[m.partition] ?? 0, m.offset + 1)
+                case .partitionEOF(_, let p, let offset):
+                    next[p] = max(next[p] ?? 0, offset)
                 case .error(let e):
-                    throw BenchError("consume \(topic)/\(partition): \(e.description)")
+                    throw BenchError("consume \(topic): \(e)")
                 }
             }
-            if BenchSupport.now() - start > 600 { throw BenchError("consume: no end after 600 s (at \(next) of \(end))") }
+            if BenchSupport.now() - start > 600 { throw BenchError("consume \(topic): not at the end after 600 s") }
         }
         let elapsed = BenchSupport.now() - start
-        try BenchSupport.emit(["bytes": bytes, "messages": messages, "seconds": elapsed, "bytes_per_s": Double(bytes) / elapsed])
+        try BenchSupport.emit([
+            "bytes": bytes, "messages": messages, "seconds": elapsed, "setup_seconds": setup,
+            "bytes_per_s": Double(bytes) / elapsed, "partitions": count,
+            "low_offsets": Dictionary(uniqueKeysWithValues: low.map { (String($0.key), $0.value) }),
+        ])
     }
 }
 #endif
