@@ -147,8 +147,9 @@ def wait_ready(url, proc, timeout=600):
 
 
 def serve(name, model, *extra):
+    # --no-pairing-check: the bench producers send sparse updates only (no dense partner per step).
     p = Proc(name, [ODL, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--workers", "2",
-                    "--log-level", "warning", *extra])
+                    "--no-pairing-check", "--log-level", "warning", *extra])
     m, t_listen = p.wait_line(r"listening: (http://\S+)", timeout=600)
     return p, m.group(1), t_listen
 
@@ -538,10 +539,12 @@ def rows_for_table(R):
     rp = R.get("replay")
     if rp:
         kr, fr2 = rp.get("kafka_ratio"), rp.get("fs_ratio")
-        out.append(("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB): MB/s", fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1),
+        out.append(("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB held): MB/s (after start-up)",
+                    fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
                     f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
                     None if kr is None else kr >= 0.5))
-        out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s", fmt((rp["fs_processor_bytes_per_s"] or 0) / 1e6, "", 1),
+        out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s (after start-up)",
+                    fmt((rp["fs_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['fs_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
                     f"cat {fmt((rp['fs_cat_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(fr2, "x", 2), ">= 0.5x", None if fr2 is None else fr2 >= 0.5))
     ld = R.get("load")
     if ld:
@@ -586,7 +589,8 @@ def render(R):
               "  same topic in the measuring process.",
               "- 5: the embedded broker keeps about 5 MiB per partition, so the replay topic has many partitions and the",
               "  figure covers what it holds. Rates = bytes / (process start -> /readyz 200, or -> end of topic for the bare",
-              "  consumer): process start, base model load and consumer set-up are included on both sides.",
+              "  consumer): process start, base model load and consumer set-up are included on both sides; in brackets the",
+              "  processor's rate from its `listening:` line to /readyz (its update stream starts just before that line).",
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
               "- 7: TrainerBenchmark (Trainer module): one thread, batch 512, 18 features dim 16, dnn 128-64-32, Adam.", ""]
