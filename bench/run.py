@@ -594,6 +594,10 @@ def render(R):
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
               "- 7: TrainerBenchmark (Trainer module): one thread, batch 512, 18 features dim 16, dnn 128-64-32, Adam.", ""]
+    profiles = os.path.join(ROOT, "bench", "profiles.md")
+    if os.path.exists(profiles):
+        with open(profiles) as f:
+            lines += [f.read()]
     return "\n".join(lines)
 
 
