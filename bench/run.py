@@ -171,6 +171,39 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+# ---------------------------------------------------------------- profiles of unmet targets
+
+PROFILE = os.environ.get("BENCH_PROFILE", "1") not in ("", "0")
+
+
+def perf_usable():
+    if not PROFILE or not shutil.which("perf"):
+        return False
+    p = subprocess.run(["perf", "record", "-e", "cpu-clock", "-o", os.path.join(WORK, "perf-probe.data"), "true"],
+                       capture_output=True)
+    return p.returncode == 0
+
+
+def perf_top(datafile, n=10):
+    """Top symbols (self time) of a perf.data file, Swift names demangled."""
+    rep = subprocess.run(["perf", "report", "-i", datafile, "--no-children", "--sort", "symbol", "--stdio", "-g", "none"],
+                         capture_output=True, text=True).stdout
+    rows = []
+    for line in rep.splitlines():
+        m = re.match(r"\s+([\d.]+)%\s+\[[.k]\]\s+(\S+)", line)
+        if m:
+            rows.append((float(m.group(1)), m.group(2)))
+        if len(rows) >= n:
+            break
+    if rows and shutil.which("swift"):
+        d = subprocess.run(["swift", "demangle", "--simplified", "--compact"], input="\n".join(r[1] for r in rows),
+                           capture_output=True, text=True)
+        names = d.stdout.splitlines()
+        if len(names) == len(rows):
+            rows = [(pct, name) for (pct, _), name in zip(rows, names)]
+    return [{"percent": pct, "symbol": sym[:200]} for pct, sym in rows]
+
+
 # ---------------------------------------------------------------- protobuf request body
 
 def _varint(n):
@@ -434,7 +467,8 @@ def bench_replay(models, bootstrap):
     log(f"replay: writing {S['replay_bytes'] >> 20} MiB of fs-mode update files")
     fsw = run_json([ODL, "bench", "write-updates", "--export", serving["dir"], "--dir", fsdir, "--bytes", str(S["replay_bytes"])])
     fs_files = sorted(os.path.join(fsdir, f) for f in os.listdir(fsdir) if not f.endswith(".done"))
-    out = {"kafka_bytes": held["bytes"], "kafka_messages": held["messages"], "kafka_partitions": held["partitions"],
+    out = {"kafka_start_offsets": start_offsets,
+           "kafka_bytes": held["bytes"], "kafka_messages": held["messages"], "kafka_partitions": held["partitions"],
            "kafka_produced_bytes": prod["bytes"], "produce": prod,
            "fs_bytes": fsw["bytes"], "fs_messages": fsw["messages"]}
     k_proc, k_proc_listen, k_bare, f_proc, f_proc_listen, f_cat = [], [], [], [], [], []
@@ -487,6 +521,49 @@ def bench_replay(models, bootstrap):
 def bench_trainer():
     log("trainer samples/s")
     return run_json([ODL, "bench", "trainer"])
+
+
+def profile_forward(models):
+    data = os.path.join(WORK, "perf-forward.data")
+    subprocess.run(["perf", "record", "-e", "cpu-clock", "-o", data, ODL, "bench", "forward", "--export", models["serving"]["dir"],
+                    "--ids", os.path.join(WORK, "forward", "ids_128.npy"), "--seconds", "3"], capture_output=True, check=True)
+    return {"command": "odl bench forward, batch 128, 3 s", "top": perf_top(data)}
+
+
+def profile_http(models):
+    body_path = os.path.join(WORK, "request.pb")
+    p, url, _ = serve("http-profile", models["serving"]["dir"], "--no-updates")
+    try:
+        wait_ready(url, p)
+        data = os.path.join(WORK, "perf-http.data")
+        perf = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-p", str(p.p.pid), "-o", data],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        env = dict(os.environ, BENCH_BODY=body_path, BENCH_PATH="/api/predict/bench")
+        subprocess.run(["wrk", "-t1", f"-c{S['http_connections']}", "-d5s", "-s", os.path.join(ROOT, "bench", "post_predict.lua"), url],
+                       capture_output=True, env=env, timeout=60)
+        perf.send_signal(signal.SIGINT)
+        perf.wait(timeout=30)
+    finally:
+        p.stop()
+    return {"command": "odl serve (server process) under wrk, 5 s, no updates", "top": perf_top(data)}
+
+
+def profile_replay(models, bootstrap, start_offsets):
+    data = os.path.join(WORK, "perf-replay.data")
+    p = Proc("replay-profile", ["perf", "record", "-e", "cpu-clock", "-o", data, ODL, "serve", "--model", models["serving"]["dir"],
+                                "--host", "127.0.0.1", "--port", "0", "--workers", "2", "--no-pairing-check", "--log-level", "warning",
+                                "--kafka-server", bootstrap, "--topic", "replay", "--start-offset", start_offsets])
+    try:
+        m, _ = p.wait_line(r"listening: (http://\S+)", timeout=600)
+        wait_ready(m.group(1), p)
+    finally:
+        p.p.send_signal(signal.SIGINT)   # perf forwards it; odl shuts down, perf writes the file
+        try:
+            p.p.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.p.kill()
+        p.logfile.close()
+    return {"command": "odl serve replaying the broker's replay topic, start -> ready", "top": perf_top(data)}
 
 
 # ---------------------------------------------------------------- report
@@ -594,6 +671,12 @@ def render(R):
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
               "- 7: TrainerBenchmark (Trainer module): one thread, batch 512, 18 features dim 16, dnn 128-64-32, Adam.", ""]
+    gen = [(k, R[k]) for k in ("profile_forward", "profile_http", "profile_replay") if R.get(k)]
+    if gen:
+        lines += ["## Profiles recorded by this run (targets not met; perf cpu-clock, self time)", ""]
+        for k, prof in gen:
+            lines += [f"{k[len('profile_'):]}: {prof['command']}", "", "| share | symbol |", "|---|---|"]
+            lines += [f"| {t['percent']:.1f}% | `{t['symbol']}` |" for t in prof["top"]] + [""]
     profiles = os.path.join(ROOT, "bench", "profiles.md")
     if os.path.exists(profiles):
         with open(profiles) as f:
@@ -632,11 +715,22 @@ def main():
             section("http", lambda: bench_http(models, bootstrap)[0])
             section("freshness", bench_freshness, models, bootstrap)
             section("replay", bench_replay, models, bootstrap)
+            if perf_usable():
+                rp = R.get("replay") or {}
+                if rp.get("kafka_ratio") is not None and rp["kafka_ratio"] < 0.5:
+                    section("profile_replay", profile_replay, models, bootstrap, rp["kafka_start_offsets"])
         except Exception as e:
             R["errors"]["broker"] = str(e)[-1500:]
         finally:
             broker.stop()
     section("trainer", bench_trainer)
+    if perf_usable():
+        f = R.get("forward") or {}
+        if any(e.get("ratio", 9) < (2.0 if b == "1" else 1.0) for b, e in f.get("batches", {}).items() if b in ("1", "128", "1024")):
+            section("profile_forward", profile_forward, models)
+        h = (R.get("http") or {}).get("updates")
+        if h and (h["requests_per_s"] < 1500 or h["p99_ms"] > 10):
+            section("profile_http", profile_http, models)
     R["duration_seconds"] = time.monotonic() - t_start
     with open("/proc/loadavg") as f:
         R["loadavg_at_end"] = " ".join(f.read().split()[:3])

@@ -20,6 +20,9 @@ struct ODL: AsyncParsableCommand {
         list.append(FGCommand.self)
         #endif
         #if canImport(Inference)
+        list.append(InspectCommand.self)
+        #endif
+        #if canImport(Inference)
         list.append(BenchCommand.self)
         #endif
         return list
