@@ -772,5 +772,20 @@ def main():
     print(render(R))
 
 
+def rerender():
+    """`run.py --render`: BENCHMARKS.md again from bench/results.json (e.g. after editing bench/profiles.md)."""
+    with open(os.path.join(ROOT, "bench", "results.json")) as f:
+        R = json.load(f)
+    if os.environ.get("BENCH_NOTE"):
+        R["machine"]["note"] = os.environ["BENCH_NOTE"]
+        with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
+            json.dump(R, f, indent=1, sort_keys=True)
+    with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
+        f.write(render(R))
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:] == ["--render"]:
+        rerender()
+    else:
+        main()

@@ -22,6 +22,9 @@ struct ODL: AsyncParsableCommand {
         #if canImport(Inference)
         list.append(InspectCommand.self)
         #endif
+        #if canImport(Processor)
+        list.append(ServeCommand.self)
+        #endif
         #if canImport(Inference)
         list.append(BenchCommand.self)
         #endif
