@@ -766,7 +766,7 @@ def main():
         for d in ("fs-updates", "big"):
             shutil.rmtree(os.path.join(WORK, d), ignore_errors=True)
         for f in os.listdir(WORK):
-            if f.endswith(".data"):
+            if f.endswith((".data", ".data.old")):
                 os.unlink(os.path.join(WORK, f))
     log(f"done in {R['duration_seconds']:.0f} s: bench/results.json, BENCHMARKS.md")
     print(render(R))
