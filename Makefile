@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test demo clean bench
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -33,6 +33,19 @@ test: deps
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## bench: release build, then every benchmark beside its peer in the same run -> bench/results.json,
+## BENCHMARKS.md (< 20 min on 2 cores). BENCH_QUICK=1: reduced sizes (smoke run). Installs its own peers:
+## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).
+BENCH_VENV := .build/bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
+bench: deps
+	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
+	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(BENCH_VENV); }
+	@$(BENCH_PY) -c "import onnx, onnxruntime, numpy" 2>/dev/null || $(BENCH_PY) -m pip install -q onnx onnxruntime numpy
+	$(SWIFT) build -c release --product odl
+	BENCH_PYTHON=$(BENCH_PY) ODL=$(BIN_RELEASE) python3 bench/run.py
 
 clean:
 	rm -rf .build

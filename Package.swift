@@ -1,6 +1,5 @@
 // swift-tools-version:6.1
 import PackageDescription
-import Foundation
 
 /// Release builds of the numeric modules target AVX2+FMA (Haswell and newer x86 servers);
 /// without a target CPU Swift emits SSE2 and software fma (see README, "Performance").
@@ -18,7 +17,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
         .package(url: "https://github.com/apple/swift-numerics", from: "1.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
@@ -76,28 +74,6 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
-        // CLI-level tests: the demo world, end-to-end multi-process runs.
-        .testTarget(name: "odlTests", dependencies: ["odl"]),
     ],
     swiftLanguageModes: [.v6]
 )
-
-// While modules are being built in parallel worktrees, a target whose folder has no Swift
-// sources yet is left out (with its dependents' references to it).
-let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().path
-func hasSources(_ folder: String) -> Bool {
-    guard let e = FileManager.default.enumerator(atPath: packageRoot + "/" + folder) else { return false }
-    while let f = e.nextObject() as? String { if f.hasSuffix(".swift") { return true } }
-    return false
-}
-let absent = Set(package.targets.filter { t in
-    t.type != .system && !hasSources((t.type == .test ? "Tests/" : "Sources/") + t.name)
-}.map(\.name))
-package.targets.removeAll { absent.contains($0.name) }
-for t in package.targets {
-    t.dependencies.removeAll { dep in
-        if case .byNameItem(let name, _) = dep { return absent.contains(name) }
-        if case .targetItem(let name, _) = dep { return absent.contains(name) }
-        return false
-    }
-}

@@ -1,4 +1,3 @@
-#if canImport(Kafka)
 import ArgumentParser
 import Foundation
 import Kafka
@@ -98,4 +97,3 @@ final class SignalStream {
 
     deinit { sources.forEach { $0.cancel() } }
 }
-#endif

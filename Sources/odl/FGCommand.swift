@@ -1,4 +1,3 @@
-#if canImport(FG)
 import ArgumentParser
 import FG
 import Foundation
@@ -72,4 +71,3 @@ struct FGCommand: ParsableCommand {
         return out + "\""
     }
 }
-#endif

@@ -7,28 +7,14 @@ struct ODL: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "odl",
         abstract: "Online deep learning for recommendation: serve, train, export, broker.",
-        subcommands: ODL.available
+        subcommands: [
+            ServeCommand.self,
+            TrainCommand.self,
+            ExportCommand.self,
+            BrokerCommand.self,
+            FGCommand.self,
+            InspectCommand.self,
+            BenchCommand.self,
+        ]
     )
-
-    /// Subcommands of the modules present in this build.
-    static var available: [any ParsableCommand.Type] {
-        var list: [any ParsableCommand.Type] = []
-        #if canImport(Kafka)
-        list.append(BrokerCommand.self)
-        #endif
-        #if canImport(FG)
-        list.append(FGCommand.self)
-        #endif
-        #if canImport(Inference)
-        list.append(InspectCommand.self)
-        #endif
-        #if canImport(Processor)
-        list.append(ServeCommand.self)
-        #endif
-        #if canImport(Trainer)
-        list.append(TrainCommand.self)
-        list.append(ExportCommand.self)
-        #endif
-        return list
-    }
 }

@@ -1,4 +1,3 @@
-#if canImport(Processor)
 import ArgumentParser
 import Foundation
 import Logging
@@ -133,4 +132,3 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 }
-#endif
