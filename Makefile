@@ -33,5 +33,11 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## demo: optimized build, then the end-to-end demo (a few minutes on 2 cores);
+## results in demo-out/results.txt and demo-out/report.html. Exit status 1 if live does not beat static.
+demo: deps
+	$(SWIFT) build -c release --product odl
+	$(BIN_RELEASE) demo --work-dir demo-out --model-dir models/demo
+
 clean:
 	rm -rf .build

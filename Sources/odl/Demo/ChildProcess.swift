@@ -23,7 +23,7 @@ final class ChildProcess: @unchecked Sendable {
          environment: [String: String] = [:]) throws {
         self.name = name
         self.logPath = logPath
-        FileManager.default.createFile(atPath: logPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let log = FileHandle(forWritingAtPath: logPath) else {
             throw DemoError("\(name): cannot open log file \(logPath)")
         }
@@ -147,14 +147,16 @@ final class ChildRegistry: Sendable {
     func installSignalHandlers() {
         for sig in [SIGINT, SIGTERM] {
             Foundation.signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("\ninterrupted: stopping the demo's processes\n".utf8))
-                ChildRegistry.shared.killAll()
-                exit(128 + sig)
+            SignalSources.sources.withLock { list in
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    FileHandle.standardError.write(Data("\ninterrupted: stopping the demo's processes\n".utf8))
+                    ChildRegistry.shared.killAll()
+                    exit(128 + sig)
+                }
+                source.resume()
+                list.append(source)
             }
-            source.resume()
-            SignalSources.keep(source)
         }
     }
 }
@@ -162,7 +164,6 @@ final class ChildRegistry: Sendable {
 /// Keeps the dispatch signal sources alive for the life of the process.
 private enum SignalSources {
     static let sources = Mutex<[any DispatchSourceSignal]>([])
-    static func keep(_ s: any DispatchSourceSignal) { sources.withLock { $0.append(s) } }
 }
 
 import Synchronization
