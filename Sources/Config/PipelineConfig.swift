@@ -1,0 +1,71 @@
+import Foundation
+import SwiftProtobuf
+
+/// A loaded and validated EasyRec pipeline config, with a warning for every ignored field.
+public struct PipelineConfig: Sendable, Equatable {
+    /// The config message (EasyRec's names; proto2 defaults apply to unset fields).
+    public var proto: EasyRec_EasyRecConfig
+    /// Fields outside the supported subset, one per dotted path, in order of appearance.
+    public var warnings: [ConfigWarning]
+
+    /// Reads and validates a pipeline config file (protobuf text format).
+    public static func load(path: String) throws(ConfigError) -> PipelineConfig {
+        let text: String
+        do {
+            let data = try Data(contentsOf: URL(fileURLWithPath: path))
+            guard let s = String(data: data, encoding: .utf8) else {
+                throw ConfigError(.io, path: "", reason: "file is not UTF-8 text", source: path)
+            }
+            text = s
+        } catch let e as ConfigError {
+            throw e
+        } catch {
+            throw ConfigError(.io, path: "", reason: "cannot read config: \(error.localizedDescription)", source: path)
+        }
+        return try load(text: text, source: path)
+    }
+
+    /// Parses and validates config text; `source` names it in errors and warnings.
+    public static func load(text: String, source: String = "<text>") throws(ConfigError) -> PipelineConfig {
+        let (proto, warnings, positions) = try decode(text: text, source: source)
+        let config = PipelineConfig(unchecked: proto, warnings: warnings)
+        try config.validate(source: source, positions: positions)
+        return config
+    }
+
+    /// Wraps and validates a message built in code.
+    public init(proto: EasyRec_EasyRecConfig) throws(ConfigError) {
+        self.init(unchecked: proto, warnings: [])
+        try validate()
+    }
+
+    init(unchecked proto: EasyRec_EasyRecConfig, warnings: [ConfigWarning]) {
+        self.proto = proto
+        self.warnings = warnings
+    }
+
+    /// The config as protobuf text format (what the exporter writes as pipeline.config).
+    public func textFormat() -> String {
+        proto.textFormatString()
+    }
+
+    /// Text -> schema-checked proto JSON -> message.
+    static func decode(text: String, source: String) throws(ConfigError)
+        -> (EasyRec_EasyRecConfig, [ConfigWarning], [String: TextPosition]) {
+        let schema = try ConfigSchema.load()
+        let fields = try TextFormatParser.parse(text, source: source)
+        var walker = TextToJSON(schema: schema, source: source)
+        let json = try walker.message(fields, typeName: ConfigSchema.rootName)
+        let proto: EasyRec_EasyRecConfig = try decodeJSON(json, source: source, path: "")
+        return (proto, walker.warnings, walker.positions)
+    }
+
+    /// SwiftProtobuf's JSON decoding of an already schema-checked tree.
+    static func decodeJSON<M: SwiftProtobuf.Message>(_ json: JSONValue, source: String, path: String) throws(ConfigError) -> M {
+        do {
+            return try M(jsonString: json.serialized)
+        } catch {
+            throw ConfigError(.badValue, path: path, reason: "rejected by the protobuf decoder: \(error)", source: source)
+        }
+    }
+}
