@@ -115,8 +115,8 @@ struct DemoRun {
         online.proto.modelDir = onlineDir
         try online.validate()
         let baseConfig = work + "/configs/base.config", onlineConfig = work + "/configs/online.config"
-        try Data(base.textFormat().utf8).write(to: URL(fileURLWithPath: baseConfig))
-        try Data(online.textFormat().utf8).write(to: URL(fileURLWithPath: onlineConfig))
+        try base.write(path: baseConfig)
+        try online.write(path: onlineConfig)
 
         // 4. Offline base on yesterday, exported.
         try await phase("offline base training on yesterday (\(rendered.yesterdaySamples.count) samples x \(options.epochs) epochs)", &results) {
