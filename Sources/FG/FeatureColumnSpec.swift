@@ -39,9 +39,12 @@ public struct FeatureColumnSpec: Sendable, Equatable {
     public var separator: String
     /// Shared embedding name (`embedding_name` / fg.json `shared_name`), if any.
     public var embeddingName: String?
+    /// Weighted ids (`kv_separator`): a value `id<kv>weight` carries its weight. Added by FG.
+    public var kvSeparator: String?
 
     public init(name: String, inputNames: [String], kind: Kind, embeddingDim: Int,
-                combiner: Combiner = .sum, separator: String = "|", embeddingName: String? = nil) {
+                combiner: Combiner = .sum, separator: String = "|", embeddingName: String? = nil,
+                kvSeparator: String? = nil) {
         self.name = name
         self.inputNames = inputNames
         self.kind = kind
@@ -49,6 +52,7 @@ public struct FeatureColumnSpec: Sendable, Equatable {
         self.combiner = combiner
         self.separator = separator
         self.embeddingName = embeddingName
+        self.kvSeparator = kvSeparator
     }
 
     /// Rows of the fixed-size table; nil for a key-value table that grows.

@@ -13,7 +13,12 @@ struct ODL: AsyncParsableCommand {
     /// Subcommands of the modules present in this build.
     static var available: [any ParsableCommand.Type] {
         var list: [any ParsableCommand.Type] = []
-        // Each module adds its commands here when it lands (guarded while modules are in flight).
+        #if canImport(Kafka)
+        list.append(BrokerCommand.self)
+        #endif
+        #if canImport(FG)
+        list.append(FGCommand.self)
+        #endif
         return list
     }
 }

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import Kafka
+
+@Suite("Admin and configuration errors")
+struct AdminTests {
+    @Test("createTopic on the embedded broker returns .unsupported within its timeout, never hangs")
+    func createTopicBounded() async throws {
+        let broker = try BrokerProcess()
+        let bootstrap = broker.bootstrap
+        try await onThread {
+            let admin = try Admin(bootstrap: bootstrap)
+            defer { admin.close() }
+            let start = ContinuousClock.now
+            let result = try admin.createTopic(name: "adm", partitions: 3, timeout: .seconds(1))
+            #expect(ContinuousClock.now - start < .seconds(5))
+            switch result {
+            case .unsupported(let e): #expect(e.topic == "adm")
+            case .created, .alreadyExists: break   // a broker that implements CreateTopics
+            }
+            #expect(throws: KafkaError.self) { try admin.createTopic(name: "adm", partitions: 0) }
+        }
+        #expect(broker.stop() == 0)
+    }
+
+    @Test("bad settings are typed errors naming the key")
+    func badSettings() throws {
+        do {
+            _ = try Producer(bootstrap: "127.0.0.1:1", settings: ["no.such.setting": "1"])
+            Issue.record("accepted an unknown setting")
+        } catch {
+            #expect(error.operation == "producer config")
+            #expect(error.message.contains("no.such.setting"))
+        }
+        #expect(throws: KafkaError.self) { _ = try Consumer(ConsumerConfig(bootstrap: "x", settings: ["fetch.wait.max.ms": "abc"])) }
+    }
+
+    @Test("odl broker rejects a malformed --topic")
+    func badTopicSpec() throws {
+        #expect(throws: (any Error).self) { _ = try BrokerProcess(arguments: ["--topic", "nocount"]) }
+    }
+}

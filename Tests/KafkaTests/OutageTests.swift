@@ -1,0 +1,70 @@
+import Foundation
+import Testing
+@testable import Kafka
+
+@Suite("Broker outages")
+struct OutageTests {
+    @Test("a send to a broker that is down reports an error (SIGUSR1), and works again after SIGUSR2")
+    func sendToDownBroker() async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "down-topic:1"])
+        var config = ProducerConfig(bootstrap: broker.bootstrap)
+        config.deliveryTimeoutMs = 1500
+        config.settings = ["log_level": "0"]
+        let producer = try Producer(config)
+        _ = try await producer.send(topic: "down-topic", partition: 0, value: [1])
+        broker.signal(SIGUSR1)
+        #expect(broker.waitFor("brokers: down") != nil)
+        let start = ContinuousClock.now
+        do {
+            let r = try await producer.send(topic: "down-topic", partition: 0, value: [2])
+            Issue.record("send to a down broker claimed success: \(r)")
+        } catch {
+            #expect(error.isTimedOut, "\(error)")
+            #expect(error.topic == "down-topic")
+        }
+        let asyncFailed = ContinuousClock.now - start
+        // The blocking variant fails the same way.
+        #expect(throws: KafkaError.self) { try producer.sendSync(topic: "down-topic", partition: 0, value: [3]) }
+        let syncFailed = ContinuousClock.now - start - asyncFailed
+        print("outage: async send failed after \(asyncFailed), sync after \(syncFailed)")
+        #expect(asyncFailed < .seconds(10))   // 1.5 s timeout + librdkafka's 1 s timeout scan + CPU load; default would be 30 s
+        #expect(syncFailed < .seconds(10))
+        broker.signal(SIGUSR2)
+        #expect(broker.waitFor("brokers: up") != nil)
+        let upAt = ContinuousClock.now
+        let after = try await producer.send(topic: "down-topic", partition: 0, value: [4])
+        print("outage: first send after up took \(ContinuousClock.now - upAt)")
+        #expect(after.offset == 1)
+        producer.close()
+        #expect(broker.stop() == 0)
+    }
+
+    @Test("in-process EmbeddedBroker: setBrokerDown fails sends; setBrokerUp keeps the data")
+    func embeddedBrokerDownUp() async throws {
+        let broker = try EmbeddedBroker(brokers: 1)
+        try broker.createTopic(name: "emb", partitions: 2)
+        var config = ProducerConfig(bootstrap: broker.bootstrap)
+        config.deliveryTimeoutMs = 1000
+        config.settings = ["log_level": "0"]
+        let producer = try Producer(config)
+        let first = try await producer.send(topic: "emb", partition: 1, value: Array("kept".utf8))
+        #expect(first.offset == 0)
+        try broker.setBrokerDown(1)
+        await #expect(throws: KafkaError.self) { _ = try await producer.send(topic: "emb", partition: 1, value: [9]) }
+        try broker.setBrokerUp(1)
+        let second = try await producer.send(topic: "emb", partition: 1, value: Array("after".utf8))
+        #expect(second.offset == 1)
+        producer.close()
+        #expect(throws: KafkaError.self) { try broker.setBrokerDown(7) }
+        let bootstrap = broker.bootstrap
+        let got = try await onThread {
+            let consumer = try Consumer(ConsumerConfig(bootstrap: bootstrap))
+            defer { consumer.close() }
+            try consumer.assign([PartitionAssignment(topic: "emb", partition: 1, offset: .beginning)])
+            return collect(consumer, count: 2)
+        }
+        #expect(got.messages.map { String(decoding: $0.value, as: UTF8.self) } == ["kept", "after"])
+        broker.close()
+        broker.close()
+    }
+}
