@@ -19,6 +19,10 @@ struct ODL: AsyncParsableCommand {
         #if canImport(FG)
         list.append(FGCommand.self)
         #endif
+        #if canImport(FG) && canImport(Config) && canImport(Kafka)
+        list.append(GenCommand.self)
+        list.append(DemoCommand.self)
+        #endif
         return list
     }
 }

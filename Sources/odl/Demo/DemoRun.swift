@@ -151,15 +151,19 @@ struct DemoRun {
         let trainer = try start("train-online", ["train", "--config", onlineConfig, "--model-dir", onlineDir])
         let stream = DemoStream(options: options, bootstrap: bootstrap, live: liveClient, staticClient: staticClient,
                                 trainer: trainer, processes: [broker, live, staticProc])
-        try await phase("stream today with progressive validation", &results) {
-            try await stream.run(rendered.today, into: &results)
+        let outcome = try await phase("stream today with progressive validation", &results) {
+            try await stream.run(rendered.today)
         }
+        results.scored = outcome.scored
+        results.windows = outcome.windows
+        results.streamSeconds = outcome.seconds
+        results.samplesStreamed = outcome.samples
 
         // 7. Drain: the trainer trains what was streamed, flushes its final updates and stops;
         //    the live processor applies everything.
         try await phase("drain: trainer catches up and stops, live processor applies the rest", &results) {
             try await stream.waitTrainerCaughtUp(timeout: 120)
-            FileManager.default.createFile(atPath: onlineDir + "/OSS_STOP_SIGNAL", contents: nil)
+            _ = FileManager.default.createFile(atPath: onlineDir + "/OSS_STOP_SIGNAL", contents: nil)
             guard let status = await trainer.waitForExit(timeout: 90) else {
                 throw DemoError("online trainer did not stop within 90 s after OSS_STOP_SIGNAL; log \(trainer.logPath):\n\(trainer.tail())")
             }

@@ -12,7 +12,16 @@ struct DemoStream: Sendable {
     /// Processes that must stay up during the stream (checked every chunk).
     let processes: [ChildProcess]
 
-    func run(_ today: [TodayRequest], into results: inout DemoResults) async throws {
+    /// What the stream measured.
+    struct Outcome: Sendable {
+        var scored: [ScoredItem] = []
+        var windows: [AUCWindow] = []
+        var seconds = 0.0
+        var samples = 0
+    }
+
+    func run(_ today: [TodayRequest]) async throws -> Outcome {
+        var results = Outcome()
         var config = ProducerConfig(bootstrap: bootstrap)
         config.lingerMs = 0
         let producer = try Producer(config)
@@ -59,8 +68,9 @@ struct DemoStream: Sendable {
             let ahead = Double(produced) / options.rate - Date().timeIntervalSince(start)
             if ahead > 0 { try await Task.sleep(for: .milliseconds(Int(ahead * 1000))) }
         }
-        results.streamSeconds = Date().timeIntervalSince(start)
-        results.samplesStreamed = produced
+        results.seconds = Date().timeIntervalSince(start)
+        results.samples = produced
+        return results
     }
 
     /// Both processors' probabilities for every request of the chunk (concurrently).
@@ -79,7 +89,7 @@ struct DemoStream: Sendable {
         }
     }
 
-    private func progress(results: DemoResults, produced: Int, total: Int, pagesDone: Int) async {
+    private func progress(results: Outcome, produced: Int, total: Int, pagesDone: Int) async {
         let recent = results.scored.suffix(4000)
         let recentNew = recent.filter(\.isNew)
         let all = AUCRow(name: "", items: Array(recent)), new = AUCRow(name: "", items: recentNew)

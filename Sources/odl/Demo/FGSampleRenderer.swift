@@ -21,13 +21,12 @@ struct FGSampleRenderer: Sendable {
     func sampleLines(_ page: PageFeatures, labels: [Int]) throws -> [String] {
         let body = try page.predictRequestData()
         let request = try FGRequest.parseJSON(Array(body))
-        var batch = plan.makeBatch()
-        try plan.evaluate(request, into: &batch)
-        guard batch.itemCount == labels.count else {
-            throw WorldError.badConfig(field: "fg", reason: "FG produced \(batch.itemCount) items for \(labels.count) labels")
+        let rendered = try plan.renderSamples(request)
+        guard rendered.count == labels.count else {
+            throw WorldError.badConfig(field: "fg", reason: "FG produced \(rendered.count) items for \(labels.count) labels")
         }
         return (0..<labels.count).map { item in
-            let fields = batch.renderSample(item: item)
+            let fields = rendered[item]
             let joined = separator == "\u{02}" ? fields : fields.replacingOccurrences(of: "\u{02}", with: separator)
             return "\(labels[item])\(separator)\(joined)"
         }

@@ -25,7 +25,7 @@ final class UpdateWatcher: Sendable {
         config.fetchWaitMaxMs = 10
         config.autoOffsetReset = .earliest
         consumer = try Consumer(config)
-        try consumer.assign([(topic: topic, partition: 0, offset: .beginning)])
+        try consumer.assign([PartitionAssignment(topic: topic, partition: 0, offset: .beginning)])
         self.topic = topic
     }
 

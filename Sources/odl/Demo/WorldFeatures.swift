@@ -11,7 +11,7 @@ enum RawValue: Sendable, Equatable {
         switch self {
         case .int(let v): return ["int_feature": Int(v)]
         case .string(let s): return ["string_feature": s]
-        case .float(let f): return ["float_feature": Double(f)]
+        case .float(let f): return ["float_feature": Double("\(f)") ?? Double(f)]   // shortest form: 1.6, not 1.600000023841858
         }
     }
 }
