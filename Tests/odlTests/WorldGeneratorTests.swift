@@ -7,7 +7,7 @@ import Testing
     static var small: WorldConfig {
         var c = WorldConfig()
         c.users = 300
-        c.yesterdayPages = 1200
+        c.yesterdayPages = 600
         c.todayPages = 800
         return c
     }
