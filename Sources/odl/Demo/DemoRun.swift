@@ -131,8 +131,8 @@ struct DemoRun {
 
         // 5. Processors on the base: live (applies updates) and static (--no-updates).
         let (live, staticProc, liveClient, staticClient) = try await phase("start the processors", &results) {
-            let live = try start("serve-live", ["serve", "--model", exportDir, "--port", "0"])
-            let stat = try start("serve-static", ["serve", "--model", exportDir, "--port", "0", "--no-updates"])
+            let live = try start("serve-live", ["serve", "--model", exportDir, "--host", "127.0.0.1", "--port", "0"])
+            let stat = try start("serve-static", ["serve", "--model", exportDir, "--host", "127.0.0.1", "--port", "0", "--no-updates"])
             let liveURL = try await live.waitForLine(prefix: "listening:", timeout: 120)
             let staticURL = try await stat.waitForLine(prefix: "listening:", timeout: 120)
             let lc = ProcessorClient(name: "live", baseURL: liveURL)
@@ -280,7 +280,7 @@ struct DemoRun {
         DemoLog.say("live processor: dense step \(statusBefore.denseStep.map(String.init) ?? "-"), checksum \(statusBefore.checksum ?? "-"); kill -9 pid \(live.pid)")
         await live.crash()
         let t0 = Date()
-        let restarted = try start("serve-live-restarted", ["serve", "--model", exportDir, "--port", "0"])
+        let restarted = try start("serve-live-restarted", ["serve", "--model", exportDir, "--host", "127.0.0.1", "--port", "0"])
         let url = try await restarted.waitForLine(prefix: "listening:", timeout: 120)
         let client = ProcessorClient(name: "live (restarted)", baseURL: url)
         try await client.waitReady(timeout: 300)
