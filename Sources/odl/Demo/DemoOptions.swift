@@ -6,8 +6,10 @@ struct DemoOptions: Sendable {
     var odlBinary: String?
     var world = WorldConfig()
     /// Passes over yesterday's samples for the offline base.
-    var epochs = 2
+    var epochs = 8
     var baseBatchSize = 128
+    /// The online trainer's batch size (from the config), to relate model steps to samples.
+    var onlineBatchSize = 32
     /// Samples per second streamed to the sample topic.
     var rate = 300.0
     /// Pages scored, then produced, per step of the stream.

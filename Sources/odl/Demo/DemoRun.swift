@@ -149,7 +149,9 @@ struct DemoRun {
         let poller = StatusPoller(client: liveClient)
         await poller.start()
         let trainer = try start("train-online", ["train", "--config", onlineConfig, "--model-dir", onlineDir])
-        let stream = DemoStream(options: options, bootstrap: bootstrap, live: liveClient, staticClient: staticClient,
+        var streamOptions = options
+        streamOptions.onlineBatchSize = max(1, Int(online.proto.dataConfig.batchSize))
+        let stream = DemoStream(options: streamOptions, bootstrap: bootstrap, live: liveClient, staticClient: staticClient,
                                 trainer: trainer, processes: [broker, live, staticProc])
         let outcome = try await phase("stream today with progressive validation", &results) {
             try await stream.run(rendered.today)
@@ -162,7 +164,7 @@ struct DemoRun {
         // 7. Drain: the trainer trains what was streamed, flushes its final updates and stops;
         //    the live processor applies everything.
         try await phase("drain: trainer catches up and stops, live processor applies the rest", &results) {
-            try await stream.waitTrainerCaughtUp(timeout: 120)
+            try await stream.waitTrainerCaughtUp(produced: outcome.samples, timeout: 60)
             _ = FileManager.default.createFile(atPath: onlineDir + "/OSS_STOP_SIGNAL", contents: nil)
             guard let status = await trainer.waitForExit(timeout: 90) else {
                 throw DemoError("online trainer did not stop within 90 s after OSS_STOP_SIGNAL; log \(trainer.logPath):\n\(trainer.tail())")

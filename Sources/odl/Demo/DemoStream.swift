@@ -94,18 +94,18 @@ struct DemoStream: Sendable {
         let recentNew = recent.filter(\.isNew)
         let all = AUCRow(name: "", items: Array(recent)), new = AUCRow(name: "", items: recentNew)
         let status = (try? await live.status()).map { StatusSnapshot(json: $0) }
-        let lag = trainerLag(produced: produced)
-        DemoLog.say(String(format: "stream %5d/%d samples | last 4000 AUC all: static %@ live %@ | new items: static %@ live %@ | live model step %@, %@ updates | trainer lag %@",
+        let lag = trainerLag(produced: produced, liveStep: status?.denseStep)
+        DemoLog.say(String(format: "stream %5d/%d samples | last 4000 AUC all: static %@ live %@ | new items: static %@ live %@ | live model step %@, %@ updates | samples not yet in the live model %@",
                            produced, total, DemoResults.f(all.staticAUC, 3), DemoResults.f(all.liveAUC, 3),
                            DemoResults.f(new.staticAUC, 3), DemoResults.f(new.liveAUC, 3),
                            status?.denseStep.map(String.init) ?? "-", status?.messagesApplied.map(String.init) ?? "-",
                            lag.map(String.init) ?? "-"))
     }
 
-    /// Samples produced but not yet committed by the trainer's consumer group (nil if unknown).
-    func trainerLag(produced: Int) -> Int? {
-        guard let committed = trainerCommitted() else { return nil }
-        return max(0, produced - Int(committed))
+    /// Samples produced but not yet reflected in the live model (from its dense step; nil if unknown).
+    func trainerLag(produced: Int, liveStep: Int64?) -> Int? {
+        guard let step = liveStep else { return nil }
+        return max(0, produced - Int(step) * options.onlineBatchSize)
     }
 
     private func trainerCommitted() -> Int64? {
@@ -114,19 +114,18 @@ struct DemoStream: Sendable {
         return (try? consumer.committed(topic: options.sampleTopic, partitions: [0], timeout: .seconds(2)))?[0]
     }
 
-    /// Waits until the trainer's committed offset reaches the end of the sample topic.
-    func waitTrainerCaughtUp(timeout: Double) async throws {
-        guard let consumer = try? Consumer(ConsumerConfig(bootstrap: bootstrap)) else { return }
-        let high = (try? consumer.watermarks(topic: options.sampleTopic, partition: 0).high) ?? 0
-        consumer.close()
+    /// Waits until the live model's step covers every produced sample (or the trainer's group
+    /// committed the end of the topic), so that stopping the trainer loses nothing.
+    func waitTrainerCaughtUp(produced: Int, timeout: Double) async throws {
         let deadline = Date().addingTimeInterval(timeout)
-        var last: Int64?
+        var step: Int64?
         while Date() < deadline {
-            last = trainerCommitted()
-            if let c = last, c >= high - 1 { return }
+            step = (try? await live.status()).flatMap { StatusSnapshot(json: $0).denseStep }
+            if let s = step, Int(s) * options.onlineBatchSize > produced - options.onlineBatchSize { return }
+            if let c = trainerCommitted(), c >= Int64(produced) - 1 { return }
             if !trainer.isRunning { throw DemoError("online trainer exited early; log \(trainer.logPath):\n\(trainer.tail())") }
-            try await Task.sleep(for: .milliseconds(500))
+            try await Task.sleep(for: .milliseconds(200))
         }
-        DemoLog.say("note: trainer committed offset \(last.map(String.init) ?? "unknown") of \(high) after \(Int(timeout)) s; stopping it anyway")
+        DemoLog.say("note: live model at step \(step.map(String.init) ?? "unknown") (batch \(options.onlineBatchSize)) of \(produced) samples after \(Int(timeout)) s; stopping the trainer anyway")
     }
 }
