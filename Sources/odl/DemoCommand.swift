@@ -30,7 +30,7 @@ struct DemoCommand: AsyncParsableCommand {
     var todayPages: Int = WorldConfig().todayPages
 
     @Option(help: "Passes over yesterday for the base.")
-    var epochs: Int = 8
+    var epochs: Int = 1
 
     @Option(help: "Samples per second produced to the sample topic.")
     var rate: Double = 300

@@ -6,10 +6,12 @@ struct DemoOptions: Sendable {
     var odlBinary: String?
     var world = WorldConfig()
     /// Passes over yesterday's samples for the offline base.
-    var epochs = 8
+    var epochs = 1
     var baseBatchSize = 128
     /// The online trainer's batch size (from the config), to relate model steps to samples.
     var onlineBatchSize = 32
+    /// Steps between the online trainer's dense updates (the live model trails by up to this).
+    var onlineSaveSteps = 10
     /// Samples per second streamed to the sample topic.
     var rate = 300.0
     /// Pages scored, then produced, per step of the stream.

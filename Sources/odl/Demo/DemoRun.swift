@@ -151,6 +151,7 @@ struct DemoRun {
         let trainer = try start("train-online", ["train", "--config", onlineConfig, "--model-dir", onlineDir])
         var streamOptions = options
         streamOptions.onlineBatchSize = max(1, Int(online.proto.dataConfig.batchSize))
+        streamOptions.onlineSaveSteps = max(1, Int(online.proto.trainConfig.incrSaveConfig.denseSaveSteps))
         let stream = DemoStream(options: streamOptions, bootstrap: bootstrap, live: liveClient, staticClient: staticClient,
                                 trainer: trainer, processes: [broker, live, staticProc])
         let outcome = try await phase("stream today with progressive validation", &results) {

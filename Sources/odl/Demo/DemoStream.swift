@@ -121,7 +121,7 @@ struct DemoStream: Sendable {
         var step: Int64?
         while Date() < deadline {
             step = (try? await live.status()).flatMap { StatusSnapshot(json: $0).denseStep }
-            if let s = step, Int(s) * options.onlineBatchSize > produced - options.onlineBatchSize { return }
+            if let s = step, Int(s) * options.onlineBatchSize > produced - options.onlineBatchSize * max(1, options.onlineSaveSteps) { return }
             if let c = trainerCommitted(), c >= Int64(produced) - 1 { return }
             if !trainer.isRunning { throw DemoError("online trainer exited early; log \(trainer.logPath):\n\(trainer.tail())") }
             try await Task.sleep(for: .milliseconds(200))
