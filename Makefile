@@ -30,6 +30,7 @@ release: deps
 
 ## test: unit, integration and multi-process tests
 test: deps
+	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -96,7 +96,10 @@ public final class Consumer: Sendable {
             failure = KafkaError(e.err, operation: "seek", topic: topic, partition: partition, offset: offset.rawValue)
         }
         guard let failure else { return }
-        guard failure.code == RD_KAFKA_RESP_ERR__STATE.rawValue else { throw failure }
+        // A partition whose fetcher is not started yet (_STATE), or a seek that could not be
+        // confirmed in time on a loaded machine (_TIMED_OUT), is re-assigned at the offset
+        // instead: assign needs no broker round trip.
+        guard failure.code == RD_KAFKA_RESP_ERR__STATE.rawValue || failure.isTimedOut else { throw failure }
         try reassign(topic: topic, partition: partition, offset: offset)
     }
 

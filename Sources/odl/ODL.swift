@@ -19,6 +19,16 @@ struct ODL: AsyncParsableCommand {
         #if canImport(FG)
         list.append(FGCommand.self)
         #endif
+        #if canImport(Inference)
+        list.append(InspectCommand.self)
+        #endif
+        #if canImport(Processor)
+        list.append(ServeCommand.self)
+        #endif
+        #if canImport(Trainer)
+        list.append(TrainCommand.self)
+        list.append(ExportCommand.self)
+        #endif
         #if canImport(FG) && canImport(Config) && canImport(Kafka)
         list.append(GenCommand.self)
         list.append(DemoCommand.self)

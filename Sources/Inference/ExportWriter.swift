@@ -1,0 +1,122 @@
+import Foundation
+
+/// Writes an export version folder (formats.md section 2). The folder is written under a
+/// temporary name next to it and renamed at the end, so a reader never sees half an export.
+public enum ExportWriter {
+    /// `<exportDir>/<unix seconds>`.
+    public static func newVersionDir(exportDir: String) -> String {
+        exportDir + "/" + String(Int64(Date().timeIntervalSince1970))
+    }
+
+    /// Writes everything: metadata, `variables/dense/<id>.npy`, and the embeddings into
+    /// `<version>/embeddings` or `embeddingDir` (a local folder, or an http(s):// URL that
+    /// receives one PUT per file). `compress` writes `.npy.gz`.
+    public static func write(versionDir: String, spec: ModelSpec, parameters: ModelParameters,
+                             pipelineConfig: String, fgJSON: String? = nil, kafka: KafkaInfo? = nil,
+                             incrUpdate: IncrUpdateInfo? = nil, embeddingDir: String? = nil,
+                             compress: Bool = false, http: HTTPBlob = HTTPBlob()) throws(ExportError) {
+        guard parameters.dense.count == spec.denseVariables.count, parameters.tables.count == spec.embeddings.count else {
+            throw .mismatch(path: versionDir, reason: "parameters have \(parameters.dense.count) dense / \(parameters.tables.count) tables, the model \(spec.denseVariables.count) / \(spec.embeddings.count)")
+        }
+        guard !FileIO.exists(versionDir) else { throw .io(path: versionDir, reason: "already exists") }
+        let tmp = versionDir + ".tmp-\(getpid())"
+        let ext = compress ? ".npy.gz" : ".npy"
+        do {
+            try FileIO.makeDirectories(tmp + "/variables/dense")
+            try writeMetadata(dir: tmp, spec: spec, pipelineConfig: pipelineConfig, fgJSON: fgJSON,
+                              kafka: kafka, incrUpdate: incrUpdate)
+            for (s, values) in zip(spec.denseVariables, parameters.dense) {
+                guard values.count == s.elementCount else {
+                    throw ExportError.mismatch(path: versionDir, reason: "\(s.name): \(values.count) values for shape \(s.shape)")
+                }
+                try Npy.write(values, shape: s.shape, to: tmp + "/variables/dense/\(s.id)\(ext)")
+            }
+            let remote = embeddingDir.map(ExportReader.isURL) ?? false
+            let embLocal = remote ? tmp + "/.upload" : (embeddingDir ?? tmp + "/embeddings")
+            try FileIO.makeDirectories(embLocal)
+            var written: [String] = []
+            for (e, t) in zip(spec.embeddings, parameters.tables) {
+                switch t {
+                case .fixed(let rows, let dim, let values):
+                    guard e.rows == rows, e.dim == dim, values.count == rows * dim else {
+                        throw ExportError.mismatch(path: versionDir, reason: "\(e.name): fixed [\(rows), \(dim)] does not fit the model")
+                    }
+                    try Npy.write(values, shape: [rows, dim], to: embLocal + "/\(e.id)\(ext)")
+                    written.append("\(e.id)\(ext)")
+                case .keyValue(let dim, let keys, let values):
+                    guard e.rows == nil, e.dim == dim, values.count == keys.count * dim else {
+                        throw ExportError.mismatch(path: versionDir, reason: "\(e.name): key-value table does not fit the model")
+                    }
+                    try Npy.write(keys, shape: [keys.count], to: embLocal + "/\(e.id).keys\(ext)")
+                    try Npy.write(values, shape: [keys.count, dim], to: embLocal + "/\(e.id).values\(ext)")
+                    written += ["\(e.id).keys\(ext)", "\(e.id).values\(ext)"]
+                }
+            }
+            if remote, let url = embeddingDir {
+                for f in written {
+                    do throws(HTTPBlobError) { try http.upload(file: embLocal + "/" + f, to: url + "/" + f) } catch {
+                        throw ExportError.http(url: error.url, reason: error.message)
+                    }
+                    unlink(embLocal + "/" + f)
+                }
+                rmdir(embLocal)
+            }
+            guard rename(tmp, versionDir) == 0 else {
+                throw ExportError.io(path: versionDir, reason: "rename from \(tmp) failed: \(FileIO.errnoText())")
+            }
+        } catch let e as ExportError {
+            throw e
+        } catch let e as NpyError {
+            throw ExportError(e)
+        } catch let e as FileIO.Failure {
+            throw ExportError(e)
+        } catch {
+            throw .io(path: versionDir, reason: "\(error)")
+        }
+    }
+
+    /// Writes the metadata files into `dir`: pipeline.config, fg.json, DENSE_UPDATE_VARIABLES,
+    /// embed_name_to_ids.txt, kafka.txt, incr_update.txt, signature.json.
+    public static func writeMetadata(dir: String, spec: ModelSpec, pipelineConfig: String, fgJSON: String? = nil,
+                                     kafka: KafkaInfo? = nil, incrUpdate: IncrUpdateInfo? = nil) throws(ExportError) {
+        do {
+            try FileIO.makeDirectories(dir)
+            try FileIO.writeText(dir + "/pipeline.config", pipelineConfig)
+            if let fgJSON { try FileIO.writeText(dir + "/fg.json", fgJSON) }
+            let dense = spec.denseVariables.map { "  \(jsonString($0.name)): \($0.id)" }.joined(separator: ",\n")
+            try FileIO.writeText(dir + "/DENSE_UPDATE_VARIABLES", "{\n" + dense + "\n}\n")
+            try FileIO.writeText(dir + "/embed_name_to_ids.txt", spec.embeddings.map { "\($0.name)\t\($0.id)\n" }.joined())
+            if let kafka { try FileIO.writeText(dir + "/kafka.txt", try json(kafka.jsonObject())) }
+            if let incrUpdate { try FileIO.writeText(dir + "/incr_update.txt", try json(incrUpdate.jsonObject())) }
+            try FileIO.writeText(dir + "/signature.json", try json(ExportSignature.make(spec: spec).jsonObject()))
+        } catch let e as FileIO.Failure {
+            throw ExportError(e)
+        } catch let e as ExportError {
+            throw e
+        } catch {
+            throw .io(path: dir, reason: "\(error)")
+        }
+    }
+
+    static func json(_ o: Any) throws(ExportError) -> String {
+        do {
+            let d = try JSONSerialization.data(withJSONObject: o, options: [.prettyPrinted, .sortedKeys])
+            return String(decoding: d, as: UTF8.self) + "\n"
+        } catch { throw .io(path: "<json>", reason: "cannot encode JSON: \(error)") }
+    }
+
+    static func jsonString(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+}

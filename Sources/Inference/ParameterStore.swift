@@ -1,0 +1,317 @@
+import Synchronization
+
+/// Immutable dense parameters: readers take a reference once per prediction; the writer
+/// replaces the whole object (sharing unchanged arrays) for each dense message.
+public final class DenseSnapshot: Sendable {
+    /// Values by ``DenseVariableSpec/id``.
+    public let values: [[Float]]
+    /// The forward pass's prepared layers; nil when the spec has no DeepFM layer variables.
+    let network: PreparedNetwork?
+
+    init(spec: ModelSpec, values: [[Float]]) {
+        self.values = values
+        network = try? PreparedNetwork(spec: spec, values: values)
+    }
+}
+
+/// A fixed-size embedding table (`rows * dim` floats, heap or private memory map).
+///
+/// `@unchecked Sendable`: its floats are written only by the ``ParameterStore`` writer under
+/// the write lock; readers read them under the read lock. Everything else is `let`.
+final class FixedTable: @unchecked Sendable {
+    let rows: Int
+    let dim: Int
+    let buffer: FloatBuffer
+    init(rows: Int, dim: Int, buffer: FloatBuffer) {
+        self.rows = rows
+        self.dim = dim
+        self.buffer = buffer
+    }
+}
+
+/// One table of the store.
+enum StoredTable: Sendable {
+    case fixed(FixedTable)
+    case keyValue(KVTable)
+}
+
+/// A model's live parameters: many predicting readers, one writer applying update messages.
+///
+/// Concurrency design: a writer-preferring reader-writer lock guards the embedding rows and
+/// the reference to the current ``DenseSnapshot``. A prediction takes the read lock once,
+/// grabs the dense snapshot and gathers all its embedding rows, then releases it and runs the
+/// DNN on its own copies, so it sees every message wholly or not at all. ``apply(_:options:)``
+/// validates the message and prepares everything that can be prepared (new dense snapshot,
+/// grown hash index, new row chunks) before taking the write lock; under it, it only swaps the
+/// snapshot reference and copies rows. Readers therefore wait at most one message's row copy.
+///
+/// `@unchecked Sendable`: all mutable state (`dense`, table rows, kv indexes and chunk lists)
+/// is written only while holding `lock` for writing (and `writer`, which serializes writers),
+/// and read by readers only while holding `lock` for reading. The writer may read mutable
+/// state without `lock` because it is the only mutator and it holds `writer`. The one
+/// exception is the internal test flag `skipWriteLockForTesting`, a deliberate violation used
+/// only by the concurrency test's negative control.
+public final class ParameterStore: @unchecked Sendable {
+    public let spec: ModelSpec
+    /// Cheap identity of the spec's tables and variables (checked by predictors per call).
+    let specFingerprint: Int
+    let lock = RWLock()
+    private let writer = Mutex<Void>(())
+    private var dense: DenseSnapshot
+    let tables: [StoredTable]
+    /// Test hook: apply sparse rows without the write lock (negative control of the
+    /// concurrency test only; never set elsewhere).
+    nonisolated(unsafe) var skipWriteLockForTesting = false
+
+    /// A store holding a copy of `parameters`, checked against `spec`.
+    public convenience init(spec: ModelSpec, parameters: ModelParameters) throws(ParameterStoreError) {
+        var tables: [StoredTable] = []
+        guard parameters.tables.count == spec.embeddings.count else {
+            throw .tableCount(expected: spec.embeddings.count, got: parameters.tables.count)
+        }
+        for (e, t) in zip(spec.embeddings, parameters.tables) {
+            switch t {
+            case .fixed(let rows, let dim, let values):
+                guard let specRows = e.rows else { throw .tableKind(embedding: e.name, expectedKeyValue: true) }
+                guard rows == specRows, dim == e.dim, values.count == rows * dim else {
+                    throw .tableSize(embedding: e.name, expected: "[\(specRows), \(e.dim)]",
+                                     got: "[\(rows), \(dim)] with \(values.count) values")
+                }
+                let buf = values.withUnsafeBufferPointer { FloatBuffer(copying: $0) }
+                tables.append(.fixed(FixedTable(rows: rows, dim: dim, buffer: buf)))
+            case .keyValue(let dim, let keys, let values):
+                guard e.rows == nil else { throw .tableKind(embedding: e.name, expectedKeyValue: false) }
+                guard dim == e.dim, values.count == keys.count * dim else {
+                    throw .tableSize(embedding: e.name, expected: "width \(e.dim), keys x width values",
+                                     got: "width \(dim), \(keys.count) keys, \(values.count) values")
+                }
+                let buf = values.withUnsafeBufferPointer { FloatBuffer(copying: $0) }
+                tables.append(.keyValue(KVTable(dim: dim, keys: keys, values: buf)))
+            }
+        }
+        try self.init(spec: spec, dense: parameters.dense, tables: tables)
+    }
+
+    /// A store over prepared tables (the export loader's zero-copy path).
+    init(spec: ModelSpec, dense: [[Float]], tables: [StoredTable]) throws(ParameterStoreError) {
+        guard dense.count == spec.denseVariables.count else {
+            throw .denseCount(expected: spec.denseVariables.count, got: dense.count)
+        }
+        for (v, values) in zip(spec.denseVariables, dense) where values.count != v.elementCount {
+            throw .denseSize(variable: v.name, expected: v.elementCount, got: values.count)
+        }
+        guard tables.count == spec.embeddings.count else {
+            throw .tableCount(expected: spec.embeddings.count, got: tables.count)
+        }
+        self.spec = spec
+        self.specFingerprint = spec.parameterFingerprint
+        self.dense = DenseSnapshot(spec: spec, values: dense)
+        self.tables = tables
+    }
+
+    // MARK: reading
+
+    /// Runs `body` under the read lock with the current dense snapshot and the tables.
+    /// Keep `body` short (gather rows); never call back into the store from it.
+    @inline(__always)
+    func withReadAccess<R, E: Error>(_ body: (DenseSnapshot, [StoredTable]) throws(E) -> R) throws(E) -> R {
+        try lock.withReadLock { () throws(E) -> R in try body(dense, tables) }
+    }
+
+    /// The current dense snapshot.
+    public func denseSnapshot() -> DenseSnapshot { lock.withReadLock { dense } }
+
+    /// Current values of dense variable `id` (empty when out of range).
+    public func denseValues(id: Int) -> [Float] {
+        let d = denseSnapshot()
+        return id >= 0 && id < d.values.count ? d.values[id] : []
+    }
+
+    /// Current values of the dense variable called `name`.
+    public func denseValues(named name: String) -> [Float]? {
+        spec.denseVariableId(named: name).map { denseValues(id: $0) }
+    }
+
+    /// Current row of `key` in table `embeddingId`; nil for an unknown table, a fixed-table key
+    /// out of range, or an absent key-value key.
+    public func row(embeddingId: Int, key: Int64) -> [Float]? {
+        guard embeddingId >= 0 && embeddingId < tables.count else { return nil }
+        return lock.withReadLock { () -> [Float]? in
+            switch tables[embeddingId] {
+            case .fixed(let t):
+                guard key >= 0 && key < Int64(t.rows) else { return nil }
+                return Array(UnsafeBufferPointer(start: t.buffer.pointer + Int(key) * t.dim, count: t.dim))
+            case .keyValue(let t):
+                guard let p = t.lookup(key) else { return nil }
+                return Array(UnsafeBufferPointer(start: p, count: t.dim))
+            }
+        }
+    }
+
+    /// Rows of table `embeddingId` (fixed: its size; key-value: keys present).
+    public func rowCount(embeddingId: Int) -> Int {
+        guard embeddingId >= 0 && embeddingId < tables.count else { return 0 }
+        return lock.withReadLock {
+            switch tables[embeddingId] {
+            case .fixed(let t): return t.rows
+            case .keyValue(let t): return t.index.count
+            }
+        }
+    }
+
+    /// Whether table `embeddingId` is backed by a memory-mapped file.
+    public func isMemoryMapped(embeddingId: Int) -> Bool {
+        guard embeddingId >= 0 && embeddingId < tables.count else { return false }
+        switch tables[embeddingId] {
+        case .fixed(let t): return t.buffer.isMapped
+        case .keyValue(let t): return t.base.isMapped
+        }
+    }
+
+    // MARK: writing
+
+    /// Validates `message` against the spec and applies it atomically (readers see all of it
+    /// or none of it). A rejected message changes nothing.
+    @discardableResult
+    public func apply(_ message: UpdateMessage, options: UpdateOptions = .init()) throws(UpdateError) -> ApplyCounts {
+        try UpdateCodec.validate(message, spec: spec, options: options)
+        return writer.withLock { _ in applyValidated(message) }
+    }
+
+    private func applyValidated(_ message: UpdateMessage) -> ApplyCounts {
+        switch message {
+        case .dense(let d):
+            var values = dense.values
+            for v in d.variables { values[Int(v.id)] = v.values }
+            let next = DenseSnapshot(spec: spec, values: values)
+            lock.withWriteLock { dense = next }
+            return ApplyCounts(variables: d.variables.count)
+        case .sparse(let s):
+            // Outside the lock: size the kv tables for their possible new keys.
+            var newKeys: [Int: Int] = [:]
+            for b in s.blocks {
+                if case .keyValue(let t) = tables[Int(b.embeddingId)] {
+                    var n = 0
+                    for k in b.keys where t.index.find(k) < 0 { n += 1 }
+                    newKeys[Int(b.embeddingId), default: 0] += n
+                }
+            }
+            var prepared: [(KVTable, KVIndex?, [FloatBuffer])] = []
+            for (id, n) in newKeys where n > 0 {
+                if case .keyValue(let t) = tables[id] {
+                    let p = t.prepare(newKeys: n)
+                    prepared.append((t, p.index, p.chunks))
+                }
+            }
+            let body = { () -> ApplyCounts in
+                for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) }
+                var counts = ApplyCounts()
+                for b in s.blocks {
+                    b.values.withUnsafeBufferPointer { vals in
+                        guard let v = vals.baseAddress else { return }
+                        switch self.tables[Int(b.embeddingId)] {
+                        case .fixed(let t):
+                            for (i, k) in b.keys.enumerated() {
+                                (t.buffer.pointer + Int(k) * t.dim).update(from: v + i * t.dim, count: t.dim)
+                            }
+                            counts.rowsUpdated += b.keys.count
+                        case .keyValue(let t):
+                            for (i, k) in b.keys.enumerated() {
+                                if t.set(k, values: v + i * t.dim) { counts.rowsInserted += 1 } else { counts.rowsUpdated += 1 }
+                            }
+                        }
+                    }
+                }
+                return counts
+            }
+            if skipWriteLockForTesting { return body() }
+            return lock.withWriteLock(body)
+        }
+    }
+
+    // MARK: whole-store views
+
+    /// A 64-bit digest of every parameter value (dense in id order; fixed tables row by row;
+    /// key-value tables as an order-independent sum over (key, row) pairs), for bit-exact
+    /// comparisons after restart or replay. Holds the read lock for the whole pass (about
+    /// 0.2-0.7 s per GB), delaying the writer and, behind it, new predictions: not for a hot path.
+    public func checksum() -> UInt64 {
+        lock.withReadLock {
+            var h = Digest()
+            for v in dense.values { h.mix(UInt64(v.count)); v.withUnsafeBufferPointer { h.mix(floats: $0) } }
+            for t in tables {
+                switch t {
+                case .fixed(let f):
+                    h.mix(UInt64(f.rows)); h.mix(UInt64(f.dim))
+                    h.mix(floats: f.buffer.buffer)
+                case .keyValue(let kv):
+                    var sum: UInt64 = 0
+                    for (key, row) in kv.liveRows() {
+                        var r = Digest()
+                        r.mix(UInt64(bitPattern: key))
+                        r.mix(floats: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim))
+                        sum &+= r.finish()
+                    }
+                    h.mix(UInt64(kv.index.count)); h.mix(sum)
+                }
+            }
+            return h.finish()
+        }
+    }
+
+    /// A copy of every parameter (key-value rows in insertion order). Holds the read lock while
+    /// copying, like ``checksum()``.
+    public func snapshotParameters() -> ModelParameters {
+        lock.withReadLock {
+            var out: [EmbeddingTableValues] = []
+            for t in tables {
+                switch t {
+                case .fixed(let f):
+                    out.append(.fixed(rows: f.rows, dim: f.dim, values: f.buffer.toArray()))
+                case .keyValue(let kv):
+                    let live = kv.liveRows()
+                    var values: [Float] = []
+                    values.reserveCapacity(live.count * kv.dim)
+                    for (_, row) in live { values.append(contentsOf: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim)) }
+                    out.append(.keyValue(dim: kv.dim, keys: live.map(\.key), values: values))
+                }
+            }
+            return ModelParameters(dense: dense.values, tables: out)
+        }
+    }
+}
+
+extension ModelSpec {
+    /// Hash of table and variable names, ids and shapes (stable within one process).
+    var parameterFingerprint: Int {
+        var h = Hasher()
+        for e in embeddings { h.combine(e.id); h.combine(e.name); h.combine(e.dim); h.combine(e.rows) }
+        for v in denseVariables { h.combine(v.id); h.combine(v.name); h.combine(v.shape) }
+        return h.finalize()
+    }
+}
+
+/// A fast 64-bit digest (multiply-xorshift over 64-bit words); not cryptographic.
+struct Digest {
+    private var h: UInt64 = 0x243F_6A88_85A3_08D3
+
+    mutating func mix(_ v: UInt64) {
+        h = (h ^ v) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 29
+    }
+
+    mutating func mix(floats: UnsafeBufferPointer<Float>) {
+        guard let base = floats.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let words = floats.count / 2
+        var i = 0
+        while i < words { mix(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)); i += 1 }
+        if floats.count % 2 == 1 { mix(UInt64(floats[floats.count - 1].bitPattern)) }
+    }
+
+    func finish() -> UInt64 {
+        var z = h
+        z = (z ^ (z >> 33)) &* 0xFF51_AFD7_ED55_8CCD
+        return z ^ (z >> 33)
+    }
+}

@@ -1,0 +1,195 @@
+/// Which of the two update kinds a message or Kafka key is.
+public enum UpdateKind: String, Sendable, Equatable {
+    case dense, sparse
+}
+
+/// Binary encoding of incremental updates (formats.md section 1), validation, Kafka keys.
+public enum UpdateCodec {
+    // MARK: encode
+
+    /// Wire bytes of `message` (little-endian; sparse keys as int64, or int32 when `keyBytes == 4`).
+    public static func encode(_ message: UpdateMessage) -> [UInt8] {
+        var out: [UInt8] = []
+        func put32(_ v: Int32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func putFloats(_ v: [Float]) { v.withUnsafeBytes { out.append(contentsOf: $0) } }
+        switch message {
+        case .dense(let d):
+            out.reserveCapacity(12 + d.variables.count * 8 + d.variables.reduce(0) { $0 + $1.values.count * 4 })
+            put32(0); put32(Int32(truncatingIfNeeded: d.variables.count)); put32(d.globalStep)
+            for v in d.variables { put32(v.id); put32(Int32(truncatingIfNeeded: v.values.count)) }
+            for v in d.variables { putFloats(v.values) }
+        case .sparse(let s):
+            put32(1); put32(Int32(truncatingIfNeeded: s.blocks.count)); put32(s.globalStep)
+            for b in s.blocks { put32(b.embeddingId); put32(Int32(truncatingIfNeeded: b.keys.count)) }
+            for b in s.blocks {
+                if s.keyBytes == 4 {
+                    for k in b.keys { put32(Int32(truncatingIfNeeded: k)) }
+                } else {
+                    b.keys.withUnsafeBytes { out.append(contentsOf: $0) }
+                }
+                putFloats(b.values)
+            }
+        }
+        return out
+    }
+
+    // MARK: decode
+
+    public static func decode(_ bytes: [UInt8], spec: ModelSpec, options: UpdateOptions = .init()) throws(UpdateError) -> UpdateMessage {
+        try withRawBytes(bytes) { (raw) throws(UpdateError) -> UpdateMessage in try decode(raw, spec: spec, options: options) }
+    }
+
+    /// Decodes and fully validates one message (formats.md 1.3); throws on anything malformed.
+    public static func decode(_ bytes: UnsafeRawBufferPointer, spec: ModelSpec, options: UpdateOptions = .init()) throws(UpdateError) -> UpdateMessage {
+        let total = bytes.count
+        guard total >= 12 else { throw .truncatedHeader(needed: 12, got: total) }
+        func i32(_ at: Int) -> Int32 { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
+        let kind = i32(0), n = i32(4), step = i32(8)
+        guard kind == 0 || kind == 1 else { throw .badKind(kind) }
+        guard n >= 0 && Int(n) <= options.maxCount else { throw .badCount(n, max: options.maxCount) }
+        let headerEnd = 12 + 8 * Int(n)
+        guard total >= headerEnd else { throw .truncatedHeader(needed: headerEnd, got: total) }
+
+        if kind == 0 {
+            var entries: [(id: Int32, count: Int)] = []
+            entries.reserveCapacity(Int(n))
+            var body = 0
+            for e in 0..<Int(n) {
+                let id = i32(12 + 8 * e), ne = i32(16 + 8 * e)
+                guard id >= 0 && Int(id) < spec.denseVariables.count else { throw .unknownVariable(id: id) }
+                let v = spec.denseVariables[Int(id)]
+                guard Int(ne) == v.elementCount else {
+                    throw .elementCountMismatch(variable: v.name, expected: v.elementCount, got: Int(ne))
+                }
+                entries.append((id, Int(ne)))
+                body += Int(ne) * 4
+            }
+            if total < headerEnd + body { throw .truncatedBody(needed: headerEnd + body, got: total) }
+            if total > headerEnd + body { throw .trailingBytes(expected: headerEnd + body, got: total) }
+            var vars: [(id: Int32, values: [Float])] = []
+            vars.reserveCapacity(entries.count)
+            var at = headerEnd
+            for e in entries {
+                let values = readFloats(bytes, at: at, count: e.count)
+                if !options.allowNonFinite, let bad = firstNonFinite(values) {
+                    throw .nonFinite(parameter: spec.denseVariables[Int(e.id)].name, index: bad)
+                }
+                vars.append((e.id, values))
+                at += e.count * 4
+            }
+            return .dense(DenseUpdate(globalStep: step, variables: vars))
+        }
+
+        var blocks: [(id: Int32, keys: Int, dim: Int)] = []
+        blocks.reserveCapacity(Int(n))
+        var body8 = 0, body4 = 0
+        for e in 0..<Int(n) {
+            let id = i32(12 + 8 * e), nk = i32(16 + 8 * e)
+            guard id >= 0 && Int(id) < spec.embeddings.count else { throw .unknownEmbedding(id: id) }
+            let emb = spec.embeddings[Int(id)]
+            guard nk >= 0 else { throw .badBlock(embedding: emb.name, reason: "num_keys \(nk) is negative") }
+            blocks.append((id, Int(nk), emb.dim))
+            body8 += Int(nk) * (8 + 4 * emb.dim)
+            body4 += Int(nk) * (4 + 4 * emb.dim)
+        }
+        let bodyLength = total - headerEnd
+        let keyBytes: Int
+        if bodyLength == body8 { keyBytes = 8 } else if bodyLength == body4 { keyBytes = 4 } else {
+            throw .keyWidthMismatch(bodyBytes: bodyLength, withInt64Keys: body8, withInt32Keys: body4)
+        }
+        var out: [SparseUpdate.Block] = []
+        out.reserveCapacity(blocks.count)
+        var at = headerEnd
+        for b in blocks {
+            let emb = spec.embeddings[Int(b.id)]
+            var keys = [Int64](repeating: 0, count: b.keys)
+            if keyBytes == 8 {
+                keys.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 8 * b.keys)])) }
+                for i in keys.indices { keys[i] = Int64(littleEndian: keys[i]) }
+            } else {
+                for i in 0..<b.keys { keys[i] = Int64(i32(at + 4 * i)) }
+            }
+            at += keyBytes * b.keys
+            if let rows = emb.rows {
+                for k in keys where k < 0 || k >= Int64(rows) { throw .keyOutOfRange(embedding: emb.name, key: k, rows: rows) }
+            }
+            let values = readFloats(bytes, at: at, count: b.keys * b.dim)
+            at += 4 * b.keys * b.dim
+            if !options.allowNonFinite, let bad = firstNonFinite(values) {
+                throw .nonFinite(parameter: emb.name, index: bad)
+            }
+            out.append(SparseUpdate.Block(embeddingId: b.id, keys: keys, values: values))
+        }
+        return .sparse(SparseUpdate(globalStep: step, blocks: out, keyBytes: keyBytes))
+    }
+
+    static func readFloats(_ bytes: UnsafeRawBufferPointer, at: Int, count: Int) -> [Float] {
+        var values = [Float](repeating: 0, count: count)
+        if count > 0 {
+            values.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 4 * count)])) }
+            #if _endian(big)
+            for i in values.indices { values[i] = Float(bitPattern: UInt32(littleEndian: values[i].bitPattern)) }
+            #endif
+        }
+        return values
+    }
+
+    static func firstNonFinite(_ values: [Float]) -> Int? {
+        values.withUnsafeBufferPointer { p in
+            // Exponent bits all ones = NaN or infinity.
+            for i in 0..<p.count where (p[i].bitPattern & 0x7f80_0000) == 0x7f80_0000 { return i }
+            return nil
+        }
+    }
+
+    // MARK: validate a message built in memory
+
+    /// Validates a message that did not come from ``decode(_:spec:options:)`` (same rules).
+    public static func validate(_ message: UpdateMessage, spec: ModelSpec, options: UpdateOptions = .init()) throws(UpdateError) {
+        switch message {
+        case .dense(let d):
+            guard d.variables.count <= options.maxCount else { throw .badCount(Int32(clamping: d.variables.count), max: options.maxCount) }
+            for v in d.variables {
+                guard v.id >= 0 && Int(v.id) < spec.denseVariables.count else { throw .unknownVariable(id: v.id) }
+                let s = spec.denseVariables[Int(v.id)]
+                guard v.values.count == s.elementCount else {
+                    throw .elementCountMismatch(variable: s.name, expected: s.elementCount, got: v.values.count)
+                }
+                if !options.allowNonFinite, let bad = firstNonFinite(v.values) { throw .nonFinite(parameter: s.name, index: bad) }
+            }
+        case .sparse(let s):
+            guard s.blocks.count <= options.maxCount else { throw .badCount(Int32(clamping: s.blocks.count), max: options.maxCount) }
+            for b in s.blocks {
+                guard b.embeddingId >= 0 && Int(b.embeddingId) < spec.embeddings.count else { throw .unknownEmbedding(id: b.embeddingId) }
+                let e = spec.embeddings[Int(b.embeddingId)]
+                guard b.values.count == b.keys.count * e.dim else {
+                    throw .badBlock(embedding: e.name, reason: "\(b.values.count) values for \(b.keys.count) keys of width \(e.dim)")
+                }
+                if let rows = e.rows {
+                    for k in b.keys where k < 0 || k >= Int64(rows) { throw .keyOutOfRange(embedding: e.name, key: k, rows: rows) }
+                }
+                if !options.allowNonFinite, let bad = firstNonFinite(b.values) { throw .nonFinite(parameter: e.name, index: bad) }
+            }
+        }
+    }
+
+    // MARK: Kafka keys
+
+    /// `dense_update_<step>` or `sparse_update_<step>`.
+    public static func kafkaKey(for message: UpdateMessage) -> String {
+        switch message {
+        case .dense(let d): return "dense_update_\(d.globalStep)"
+        case .sparse(let s): return "sparse_update_\(s.globalStep)"
+        }
+    }
+
+    /// Parses a Kafka key (or fs-mode file name) `dense_update_<step>` / `sparse_update_<step>`.
+    public static func parseKafkaKey(_ key: String) -> (kind: UpdateKind, step: Int64)? {
+        for (prefix, kind) in [("dense_update_", UpdateKind.dense), ("sparse_update_", .sparse)] where key.hasPrefix(prefix) {
+            let rest = key.dropFirst(prefix.count)
+            guard !rest.isEmpty, rest.allSatisfy({ $0.isASCII && $0.isNumber || $0 == "-" }), let step = Int64(rest) else { return nil }
+            return (kind, step)
+        }
+        return nil
+    }
+}

@@ -1,0 +1,67 @@
+import Config
+import FG
+import Foundation
+import Inference
+
+/// A base model loaded from an export: spec, live parameter store, feature mode, update settings.
+public struct LoadedModel: Sendable {
+    public var versionDir: String
+    public var manifest: ExportManifest
+    public var store: ParameterStore
+    public var mode: FeatureMode
+
+    /// Resolve the version folder, read the manifest and pipeline config, build the model and
+    /// load every parameter. Errors name the file at fault.
+    public static func load(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
+        let versionDir: String
+        let manifest: ExportManifest
+        do {
+            versionDir = try ExportReader.resolveVersionDir(path)
+            manifest = try ExportReader.readManifest(versionDir)
+        } catch {
+            throw ServeError("export \(path): \(error.description)")
+        }
+        let config: PipelineConfig
+        do {
+            config = try PipelineConfig.load(text: manifest.pipelineConfig, source: versionDir + "/pipeline.config")
+        } catch {
+            throw ServeError("\(versionDir)/pipeline.config: \(error.description)")
+        }
+        let spec: ModelSpec
+        do {
+            spec = try ModelSpec(config: config)
+        } catch {
+            throw ServeError("\(versionDir)/pipeline.config: cannot build the model: \(error)")
+        }
+        let store: ParameterStore
+        do {
+            store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir)
+        } catch {
+            throw ServeError("export \(versionDir): \(error.description)")
+        }
+        let mode: FeatureMode
+        if let fgJSON = manifest.fgJSON {
+            do {
+                let fg = try FGConfig(jsonString: fgJSON)
+                mode = .fg(FGPlan(config: fg, limits: FGLimits(maxItems: limits.maxItems,
+                                                                maxValuesPerInput: limits.maxValuesPerFeature)))
+            } catch {
+                throw ServeError("\(versionDir)/fg.json: \(error.description)")
+            }
+        } else {
+            let inputFields = config.proto.dataConfig.inputFields.map(\.inputName)
+            mode = .bypass(SampleSchema(specs: spec.columns, inputFields: inputFields))
+        }
+        return LoadedModel(versionDir: versionDir, manifest: manifest, store: store, mode: mode)
+    }
+
+    public init(versionDir: String, manifest: ExportManifest, store: ParameterStore, mode: FeatureMode) {
+        self.versionDir = versionDir
+        self.manifest = manifest
+        self.store = store
+        self.mode = mode
+    }
+
+    /// The export's version: the name of its version folder (unix seconds of the export).
+    public var version: String { URL(fileURLWithPath: versionDir).lastPathComponent }
+}

@@ -1,0 +1,60 @@
+import CoreMetrics
+import Prometheus
+
+/// The processor's metrics, emitted through swift-metrics into its own Prometheus registry
+/// (one per processor, so several processors can live in one test process).
+public final class ProcessorMetrics: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let factory: PrometheusMetricsFactory
+
+    let itemsScored: CoreMetrics.Counter
+    let requestLatency: CoreMetrics.Timer
+    let updateMessagesApplied: CoreMetrics.Counter
+    let updateMessagesRejected: CoreMetrics.Counter
+    let updateRowsApplied: CoreMetrics.Counter
+    let updateRowsRejected: CoreMetrics.Counter
+    let updateGaps: CoreMetrics.Counter
+    let freshness: CoreMetrics.Recorder
+    let denseStep: CoreMetrics.Gauge
+    let sparseStep: CoreMetrics.Gauge
+    let inFlight: CoreMetrics.Gauge
+
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets["odl_predict_latency_seconds"] = [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+            .milliseconds(500), .seconds(1), .seconds(5),
+        ]
+        factory.valueHistogramBuckets["odl_update_freshness_seconds"] = [
+            0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600,
+        ]
+        self.factory = factory
+        itemsScored = CoreMetrics.Counter(label: "odl_predict_items_total", factory: factory)
+        requestLatency = CoreMetrics.Timer(label: "odl_predict_latency_seconds", factory: factory)
+        updateMessagesApplied = CoreMetrics.Counter(label: "odl_update_messages_total", dimensions: [("result", "applied")], factory: factory)
+        updateMessagesRejected = CoreMetrics.Counter(label: "odl_update_messages_total", dimensions: [("result", "rejected")], factory: factory)
+        updateRowsApplied = CoreMetrics.Counter(label: "odl_update_rows_total", dimensions: [("result", "applied")], factory: factory)
+        updateRowsRejected = CoreMetrics.Counter(label: "odl_update_rows_total", dimensions: [("result", "rejected")], factory: factory)
+        updateGaps = CoreMetrics.Counter(label: "odl_update_gaps_total", factory: factory)
+        freshness = CoreMetrics.Recorder(label: "odl_update_freshness_seconds", factory: factory)
+        denseStep = CoreMetrics.Gauge(label: "odl_model_dense_step", factory: factory)
+        sparseStep = CoreMetrics.Gauge(label: "odl_model_sparse_step", factory: factory)
+        inFlight = CoreMetrics.Gauge(label: "odl_predict_in_flight", factory: factory)
+    }
+
+    /// Count one answered predict call by path kind and HTTP status.
+    func countRequest(status: Int) {
+        CoreMetrics.Counter(label: "odl_predict_requests_total", dimensions: [("code", String(status))], factory: factory).increment()
+    }
+
+    /// Lag (end offset minus next offset to apply) of one update partition.
+    func setLag(topic: String, partition: Int32, lag: Int64) {
+        CoreMetrics.Gauge(label: "odl_update_lag_messages", dimensions: [("topic", topic), ("partition", String(partition))],
+              factory: factory).record(lag)
+    }
+
+    /// Prometheus text exposition format.
+    public func render() -> [UInt8] { registry.emitToBuffer() }
+}

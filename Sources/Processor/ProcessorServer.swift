@@ -1,0 +1,173 @@
+import Foundation
+import Hummingbird
+import Inference
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Where updates come from, resolved from the options and the export.
+public enum UpdateSource: Sendable, Equatable {
+    case none(reason: String)
+    case kafka(KafkaStreamSettings)
+    case fs(directory: String)
+
+    /// Options win over the export's kafka.txt / incr_update.txt.
+    public static func resolve(options: ServeOptions, manifest: ExportManifest) throws(ServeError) -> UpdateSource {
+        if options.noUpdates { return .none(reason: "--no-updates") }
+        if let dir = options.incrSaveDir { return .fs(directory: dir) }
+        var kafka = manifest.kafka
+        if kafka == nil, case .kafka(let k)? = manifest.incrUpdate { kafka = k }
+        if kafka == nil, options.kafkaServer == nil, options.topic == nil {
+            if case .fs(let dir)? = manifest.incrUpdate { return .fs(directory: dir) }
+            return .none(reason: "the export names no update stream (no kafka.txt / incr_update.txt) and no --kafka-server/--topic")
+        }
+        guard let server = options.kafkaServer ?? kafka?.server, !server.isEmpty else {
+            throw ServeError("no Kafka server: give --kafka-server (the export's kafka.txt has none)")
+        }
+        guard let topic = options.topic ?? kafka?.topic, !topic.isEmpty else {
+            throw ServeError("no update topic: give --topic (the export's kafka.txt has none)")
+        }
+        var settings = KafkaStreamSettings(bootstrap: server, topic: topic, partitions: options.partitions,
+                                           defaultStartOffset: kafka?.offset ?? 0, startOffsets: kafka?.offsets ?? [:],
+                                           consumerSettings: options.consumerSettings)
+        if let text = options.startOffset {
+            let parsed = try ServeOptions.parseStartOffset(text)
+            if let all = parsed.all {
+                settings.defaultStartOffset = all
+                settings.startOffsets = [:]
+            } else {
+                settings.startOffsets = parsed.perPartition
+                if settings.partitions == nil { settings.partitions = parsed.perPartition.keys.sorted() }
+            }
+        }
+        return .kafka(settings)
+    }
+
+    var modeName: String {
+        switch self {
+        case .none: return "none"
+        case .kafka: return "kafka"
+        case .fs: return "fs"
+        }
+    }
+
+    var description: String? {
+        switch self {
+        case .none(let reason): return reason
+        case .kafka(let k): return "\(k.bootstrap)/\(k.topic)"
+        case .fs(let dir): return dir
+        }
+    }
+}
+
+/// One running processor: the model, the update stream and the HTTP server.
+public final class ProcessorServer: Sendable {
+    public let options: ServeOptions
+    public let model: LoadedModel
+    public let source: UpdateSource
+    public let metrics: ProcessorMetrics
+    public let state: UpdateStreamState
+    let scorer: ModelScorer
+    let pool: NIOThreadPool
+    let stream: UpdateStreamService?
+    let reporter: StatusReporter
+    let logger: Logger
+
+    /// Load the model and item table, resolve the update source. Nothing runs yet.
+    public convenience init(options: ServeOptions, logger: Logger) throws(ServeError) {
+        let started = ContinuousClock.now
+        let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits)
+        try self.init(model: model, options: options, logger: logger)
+        logger.info("model loaded", metadata: [
+            "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
+            "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
+            "seconds": "\((ContinuousClock.now - started))",
+        ])
+    }
+
+    /// Serve an already loaded model (`options.model` is then only reported).
+    public init(model: LoadedModel, options: ServeOptions, logger: Logger) throws(ServeError) {
+        self.options = options
+        self.logger = logger
+        self.model = model
+        source = try UpdateSource.resolve(options: options, manifest: model.manifest)
+        metrics = ProcessorMetrics()
+        state = UpdateStreamState(mode: source.modeName, source: source.description, metrics: metrics,
+                                  pairingWindow: options.pairingWindow, checkPairing: options.checkPairing)
+        var table: ItemFeatureTable?
+        if let path = options.itemTable {
+            do {
+                table = try ItemFeatureTable.load(path: path, keyField: options.itemKey)
+            } catch {
+                throw ServeError(error.description)
+            }
+        }
+        pool = NIOThreadPool(numberOfThreads: max(1, options.workerThreads))
+        do {
+            scorer = try ModelScorer(store: model.store, mode: model.mode, itemTable: table, outputs: options.outputs,
+                                     limits: options.limits, offloadItems: options.offloadItems, pool: pool)
+        } catch {
+            throw ServeError("\(model.versionDir): \(error.description)")
+        }
+        let applier = UpdateApplier(store: model.store, options: UpdateOptions(allowNonFinite: options.allowNonFinite),
+                                    state: state, logger: logger)
+        switch source {
+        case .none:
+            stream = nil
+        case .kafka(let settings):
+            stream = UpdateStreamService(source: .kafka(KafkaUpdateStream(settings: settings, applier: applier, state: state, logger: logger)), logger: logger)
+        case .fs(let dir):
+            stream = UpdateStreamService(source: .fs(FSUpdateStream(directory: dir, applier: applier, state: state, logger: logger)), logger: logger)
+        }
+        reporter = StatusReporter(model: model, state: state, serviceName: options.serviceName, started: Date())
+        if let table { logger.info("item table loaded", metadata: ["path": "\(options.itemTable ?? "")", "items": "\(table.count)"]) }
+    }
+
+    private let running = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
+
+    /// Graceful shutdown, as on SIGTERM: stop accepting, let in-flight requests finish, close the consumer.
+    public func shutdown() async {
+        let group = running.withLock { r -> ServiceGroup? in
+            r.stopRequested = true
+            return r.group
+        }
+        await group?.triggerGracefulShutdown()
+    }
+
+    /// Serve until SIGTERM/SIGINT (graceful: in-flight requests finish, the consumer closes).
+    /// `onListening` gets the bound host and port once the socket is open.
+    public func run(onListening: @escaping @Sendable (String, Int) -> Void) async throws {
+        pool.start()
+        stream?.start()
+        let responder = ProcessorResponder(handler: scorer, operations: reporter,
+                                           settings: HTTPSettings(limits: options.limits, token: options.token,
+                                                                  serviceName: options.serviceName),
+                                           metrics: metrics)
+        let host = options.host
+        let app = Application(
+            responder: responder,
+            configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
+            services: stream.map { [$0] } ?? [],
+            onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
+            logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint],
+                                                      logger: logger))
+        let stopEarly = running.withLock { r -> Bool in
+            if r.stopRequested { return true }
+            r.group = group
+            return false
+        }
+        if stopEarly { return }
+        do {
+            try await group.run()
+        } catch {
+            await stream?.shutdown()
+            try? await pool.shutdownGracefully()
+            throw error
+        }
+        await stream?.shutdown()
+        try? await pool.shutdownGracefully()
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+
+/// Everything `odl serve` can be told; unset values default from the export.
+public struct ServeOptions: Sendable {
+    /// Export folder or one of its version folders.
+    public var model: String
+    /// Where embeddings live when exported separately (local path or http(s) URL).
+    public var embeddingDir: String?
+    public var host: String = "0.0.0.0"
+    /// 0 picks an ephemeral port (printed on the `listening:` line).
+    public var port: Int = 8080
+    /// Kafka bootstrap servers; default kafka.txt / incr_update.txt `server`.
+    public var kafkaServer: String?
+    /// Update topic; default kafka.txt / incr_update.txt `topic`.
+    public var topic: String?
+    /// Partitions to consume; default all.
+    public var partitions: [Int32]?
+    /// `N` (every partition) or `p:o,p:o`; default kafka.txt `consumer.offset` / `offsets`.
+    public var startOffset: String?
+    /// fs mode: poll this directory instead of Kafka.
+    public var incrSaveDir: String?
+    /// Serve the base model only.
+    public var noUpdates: Bool = false
+    /// Item feature table (CSV with header, or JSON lines).
+    public var itemTable: String?
+    public var itemKey: String = "item_id"
+    public var token: String?
+    public var outputs: [ModelOutput] = [.probs, .logits]
+    public var limits = ServeLimits()
+    public var serviceName: String?
+    /// Threads of the scoring pool for large requests.
+    public var workerThreads: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Requests with at least this many items are scored on the worker pool.
+    public var offloadItems: Int = 256
+    /// Accept NaN / infinite values in update messages (rejected by default).
+    public var allowNonFinite: Bool = false
+    /// Seconds a dense (sparse) step may wait for its sparse (dense) partner before it is reported.
+    public var pairingWindow: Double = 30
+    /// Report unpaired dense/sparse steps (turn off when the trainer's dense and sparse cadences differ).
+    public var checkPairing: Bool = true
+    /// Extra librdkafka consumer settings.
+    public var consumerSettings: [String: String] = [:]
+
+    public init(model: String) {
+        self.model = model
+    }
+
+    /// Parse `--start-offset`: `N` or `p:o,p:o,...`. Errors name the bad entry.
+    public static func parseStartOffset(_ text: String) throws(ServeError) -> (all: Int64?, perPartition: [Int32: Int64]) {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let n = Int64(trimmed) {
+            guard n >= 0 else { throw ServeError("--start-offset: \(n) is negative") }
+            return (n, [:])
+        }
+        var map: [Int32: Int64] = [:]
+        for entry in trimmed.split(separator: ",") {
+            let parts = entry.split(separator: ":")
+            guard parts.count == 2, let p = Int32(parts[0].trimmingCharacters(in: .whitespaces)),
+                  let o = Int64(parts[1].trimmingCharacters(in: .whitespaces)), p >= 0, o >= 0 else {
+                throw ServeError("--start-offset: \"\(entry)\" is not PARTITION:OFFSET (or give one offset for all)")
+            }
+            map[p] = o
+        }
+        guard !map.isEmpty else { throw ServeError("--start-offset: empty") }
+        return (nil, map)
+    }
+}
+
+/// A start-up failure of the processor (bad option, unreadable export, model mismatch).
+public struct ServeError: Error, CustomStringConvertible, Equatable {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Logging
+import Synchronization
+
+/// fs-mode updates (formats.md 1.5): polls `incr_save_dir` and applies `dense_update_<step>` /
+/// `sparse_update_<step>` once `<name>.done` exists, in step order, sparse before dense.
+/// Offsets in the state are the order of application (partition 0).
+final class FSUpdateStream: Sendable {
+    let directory: String
+    let applier: UpdateApplier
+    let state: UpdateStreamState
+    let logger: Logger
+    let pollInterval: Double
+
+    init(directory: String, applier: UpdateApplier, state: UpdateStreamState, logger: Logger, pollInterval: Double = 0.2) {
+        self.directory = directory
+        self.applier = applier
+        self.state = state
+        self.logger = logger
+        self.pollInterval = pollInterval
+    }
+
+    /// One update file ready to apply.
+    struct Ready: Equatable, Comparable {
+        var step: Int64
+        var dense: Bool
+        var name: String
+        static func < (a: Ready, b: Ready) -> Bool {
+            a.step != b.step ? a.step < b.step : (!a.dense && b.dense)
+        }
+    }
+
+    /// Files of `names` that are complete (their `.done` exists) and not in `applied`, in apply order.
+    static func readyFiles(_ names: [String], applied: Set<String>) -> [Ready] {
+        let present = Set(names)
+        var ready: [Ready] = []
+        for name in names where !applied.contains(name) && present.contains(name + ".done") {
+            let dense: Bool
+            let digits: Substring
+            if name.hasPrefix("dense_update_") {
+                dense = true
+                digits = name.dropFirst("dense_update_".count)
+            } else if name.hasPrefix("sparse_update_") {
+                dense = false
+                digits = name.dropFirst("sparse_update_".count)
+            } else { continue }
+            guard !digits.isEmpty, digits.allSatisfy(\.isASCII), let step = Int64(digits) else { continue }
+            ready.append(Ready(step: step, dense: dense, name: name))
+        }
+        return ready.sorted()
+    }
+
+    func run(stop: borrowing Atomic<Bool>) {
+        state.setPartitions([PartitionProgress(partition: 0, startOffset: 0, endOffsetAtStart: nil)])
+        var applied = Set<String>()
+        var sequence: Int64 = 0
+        var first = true
+        while !stop.load(ordering: .relaxed) {
+            let names: [String]
+            do {
+                names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            } catch {
+                state.recordError("fs updates: cannot list \(directory): \(error.localizedDescription)")
+                names = []
+            }
+            let ready = Self.readyFiles(names, applied: applied)
+            for file in ready {
+                if stop.load(ordering: .relaxed) { break }
+                let path = directory + "/" + file.name
+                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
+                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
+                let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: file.name,
+                                                  timestamp: modified)
+                if let data = FileManager.default.contents(atPath: path) {
+                    applier.apply([UInt8](data), origin: origin)
+                } else {
+                    state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "\(path): cannot read the file")
+                }
+                applied.insert(file.name)
+                sequence += 1
+            }
+            if first {
+                first = false
+                state.markCaughtUp()
+            }
+            Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Kafka
+import Logging
+import Synchronization
+
+/// Where the Kafka update stream reads from.
+public struct KafkaStreamSettings: Sendable, Equatable {
+    public var bootstrap: String
+    public var topic: String
+    /// Partitions to consume; nil means every partition of the topic.
+    public var partitions: [Int32]?
+    /// Start offset of a partition absent from `startOffsets`.
+    public var defaultStartOffset: Int64
+    /// Per-partition start offsets (kafka.txt `offsets`, or `--start-offset p:o,...`).
+    public var startOffsets: [Int32: Int64]
+    /// Extra librdkafka settings for the consumer.
+    public var consumerSettings: [String: String]
+
+    public init(bootstrap: String, topic: String, partitions: [Int32]? = nil, defaultStartOffset: Int64 = 0,
+                startOffsets: [Int32: Int64] = [:], consumerSettings: [String: String] = [:]) {
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.partitions = partitions
+        self.defaultStartOffset = defaultStartOffset
+        self.startOffsets = startOffsets
+        self.consumerSettings = consumerSettings
+    }
+
+    public func startOffset(_ partition: Int32) -> Int64 { startOffsets[partition] ?? defaultStartOffset }
+}
+
+/// Consumes the update topic with `assign()` at the start offsets (no consumer group, no
+/// commits: a restart is always base + replay) and applies each message in offset order.
+/// Runs its blocking loop on a dedicated thread (`run(stop:)`).
+final class KafkaUpdateStream: Sendable {
+    let settings: KafkaStreamSettings
+    let applier: UpdateApplier
+    let state: UpdateStreamState
+    let logger: Logger
+
+    init(settings: KafkaStreamSettings, applier: UpdateApplier, state: UpdateStreamState, logger: Logger) {
+        self.settings = settings
+        self.applier = applier
+        self.state = state
+        self.logger = logger
+    }
+
+    /// The blocking loop; returns when `stop` becomes true. Connection problems are retried.
+    func run(stop: borrowing Atomic<Bool>) {
+        var consumer: Consumer?
+        while !stop.load(ordering: .relaxed) {
+            do {
+                let c = try open()
+                consumer = c
+                try consume(c, stop: stop)
+            } catch {
+                state.recordError("kafka \(settings.bootstrap) topic \(settings.topic): \(error)")
+                logger.error("update stream failed; retrying in 1 s", metadata: ["error": "\(error)"])
+                consumer?.close()
+                consumer = nil
+                for _ in 0..<10 where !stop.load(ordering: .relaxed) { Thread.sleep(forTimeInterval: 0.1) }
+            }
+        }
+        consumer?.close()
+    }
+
+    private func open() throws(KafkaError) -> Consumer {
+        var config = ConsumerConfig(bootstrap: settings.bootstrap, groupID: nil, settings: settings.consumerSettings)
+        config.autoOffsetReset = .error
+        config.fetchWaitMaxMs = 10
+        config.enablePartitionEOF = true
+        return try Consumer(config)
+    }
+
+    /// Positions per partition, kept across reconnects.
+    private let next = Mutex<[Int32: Int64]>([:])
+
+    private func consume(_ consumer: Consumer, stop: borrowing Atomic<Bool>) throws(KafkaError) {
+        let topic = settings.topic
+        let partitions: [Int32]
+        if let given = settings.partitions {
+            partitions = given
+        } else {
+            let count = try consumer.partitionCount(topic: topic)
+            partitions = (0..<Int32(count)).map { $0 }
+        }
+        let resumed = next.withLock { $0 }
+        var assignments: [PartitionAssignment] = []
+        if resumed.isEmpty {
+            // First connection: find where each partition starts and ends; publish only when all are known.
+            var progress: [PartitionProgress] = []
+            var starts: [Int32: Int64] = [:]
+            var gaps: [(partition: Int32, start: Int64, low: Int64, reason: String)] = []
+            for p in partitions {
+                let start = settings.startOffset(p)
+                let marks = try consumer.watermarks(topic: topic, partition: p)
+                var from = start
+                if marks.low > start {
+                    let reason = "\(topic) partition \(p): start offset \(start) is no longer held by the broker (low watermark \(marks.low)); updates \(start)..<\(marks.low) are lost, serving base + updates from \(marks.low)"
+                    gaps.append((p, start, marks.low, reason))
+                    from = marks.low
+                }
+                progress.append(PartitionProgress(partition: p, startOffset: start, endOffsetAtStart: marks.high))
+                if from > start { progress[progress.count - 1].nextOffset = from }
+                assignments.append(PartitionAssignment(topic: topic, partition: p, offset: .offset(from)))
+                starts[p] = from
+            }
+            for gap in gaps {
+                logger.error("\(gap.reason)")
+                state.recordGap(partition: gap.partition, expected: gap.start, received: gap.low, reason: gap.reason, startOffsetLost: true)
+            }
+            next.withLock { $0 = starts }
+            state.setPartitions(progress)
+            logger.info("update stream assigned", metadata: ["topic": "\(topic)", "partitions": "\(progress.map { "\($0.partition)@\($0.startOffset)..<\($0.endOffsetAtStart ?? -1)" })"])
+        } else {
+            for p in partitions {
+                assignments.append(PartitionAssignment(topic: topic, partition: p, offset: .offset(resumed[p] ?? settings.startOffset(p))))
+            }
+        }
+        try consumer.assign(assignments)
+        while !stop.load(ordering: .relaxed) {
+            for event in consumer.poll(maxMessages: 256, timeout: .milliseconds(100)) {
+                switch event {
+                case .message(let m):
+                    handle(m)
+                case .partitionEOF(_, let partition, let offset):
+                    state.recordEndOffset(partition: partition, end: offset)
+                case .error(let e) where e.isOffsetOutOfRange:
+                    try recover(consumer, error: e)
+                case .error(let e):
+                    state.recordError("kafka: \(e)")
+                    logger.warning("update consumer error", metadata: ["error": "\(e)"])
+                }
+            }
+        }
+    }
+
+    private func handle(_ m: KafkaMessage) {
+        let expected = next.withLock { $0[m.partition] } ?? settings.startOffset(m.partition)
+        if m.offset < expected { return }  // already applied (re-delivery after a reconnect)
+        if m.offset > expected {
+            let reason = "\(m.topic) partition \(m.partition): offsets \(expected)..<\(m.offset) are missing (dropped by the broker before they were applied)"
+            logger.error("\(reason)")
+            state.recordGap(partition: m.partition, expected: expected, received: m.offset, reason: reason,
+                            startOffsetLost: expected == settings.startOffset(m.partition))
+        }
+        let origin = UpdateApplier.Origin(source: m.topic, partition: m.partition, offset: m.offset,
+                                          key: m.key.map { String(decoding: $0, as: UTF8.self) },
+                                          timestamp: m.timestamp.map { Double($0) / 1000 })
+        applier.apply(m.value, origin: origin)
+        next.withLock { $0[m.partition] = m.offset + 1 }
+    }
+
+    /// The wanted offset is gone: report the gap and continue from the low watermark.
+    private func recover(_ consumer: Consumer, error: KafkaError) throws(KafkaError) {
+        guard let partition = error.partition else {
+            state.recordError("kafka: \(error)")
+            return
+        }
+        let expected = next.withLock { $0[partition] } ?? settings.startOffset(partition)
+        let marks = try consumer.watermarks(topic: settings.topic, partition: partition)
+        let target: Int64
+        if expected < marks.low {
+            let reason = "\(settings.topic) partition \(partition): offset \(expected) is out of range (broker holds \(marks.low)..<\(marks.high)); offsets \(expected)..<\(marks.low) are lost, continuing from \(marks.low)"
+            logger.error("\(reason)")
+            state.recordGap(partition: partition, expected: expected, received: marks.low, reason: reason,
+                            startOffsetLost: expected == settings.startOffset(partition))
+            next.withLock { $0[partition] = marks.low }
+            target = marks.low
+        } else {
+            // Beyond the end (e.g. a start offset past the high watermark): wait at the end.
+            state.recordError("\(settings.topic) partition \(partition): offset \(expected) is beyond the end \(marks.high)")
+            target = min(expected, marks.high)
+        }
+        try consumer.seek(topic: settings.topic, partition: partition, offset: .offset(target))
+    }
+}

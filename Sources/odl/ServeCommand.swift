@@ -1,0 +1,136 @@
+#if canImport(Processor)
+import ArgumentParser
+import Foundation
+import Logging
+import Processor
+
+/// `odl serve`: the EAS-compatible predict processor with live parameter updates.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve an exported model over HTTP (EAS predict API) while applying its update stream.",
+        discussion: """
+        Kafka server, topic and start offset default to the export's kafka.txt (or incr_update.txt).
+        A restart always serves the base model and replays the updates from the start offset.
+        Endpoints: POST /api/predict/<name>, POST /predict, GET /healthz /readyz /status /metrics.
+        """)
+
+    @Option(name: .long, help: "Export folder, or one of its version folders.")
+    var model: String
+    @Option(name: .long, help: "Embeddings exported separately (local path or http(s) URL).")
+    var embeddingDir: String?
+    @Option(name: .long, help: "Address to listen on.")
+    var host: String = "0.0.0.0"
+    @Option(name: .long, help: "Port (0 = ephemeral; the bound address is printed as 'listening: http://HOST:PORT').")
+    var port: Int = 8080
+    @Option(name: .long, help: "Kafka bootstrap servers of the update topic (default: the export's).")
+    var kafkaServer: String?
+    @Option(name: .long, help: "Update topic (default: the export's).")
+    var topic: String?
+    @Option(name: .long, help: "Partitions to consume, e.g. 0,1 (default: all).")
+    var partitions: String?
+    @Option(name: .long, help: "Start offset: N for every partition, or P:O,P:O (default: the export's kafka.txt).")
+    var startOffset: String?
+    @Option(name: .long, help: "fs mode: apply dense_update_<step>/sparse_update_<step> files from this folder.")
+    var incrSaveDir: String?
+    @Flag(name: .long, help: "Serve the base model only; consume no updates.")
+    var noUpdates = false
+    @Option(name: .long, help: "Item feature table: CSV with a header row, or JSON lines (.jsonl).")
+    var itemTable: String?
+    @Option(name: .long, help: "Key column of the item table.")
+    var itemKey: String = "item_id"
+    @Option(name: .long, help: "Require 'Authorization: <token>' on predict calls (default: env ODL_TOKEN).")
+    var token: String?
+    @Option(name: .long, help: "Outputs per item, in order (probs, logits).")
+    var outputs: String = "probs,logits"
+    @Option(name: .long, help: "Service name: only /api/predict/<name> answers (default: any name).")
+    var name: String?
+    @Option(name: .long, help: "Largest request body in bytes (also after gzip inflation).")
+    var maxBodyBytes: Int = ServeLimits().maxBodyBytes
+    @Option(name: .long, help: "Most items per request.")
+    var maxItems: Int = ServeLimits().maxItems
+    @Option(name: .long, help: "Most values per multi-value feature.")
+    var maxValues: Int = ServeLimits().maxValuesPerFeature
+    @Option(name: .long, help: "Most concurrent predict requests (more get 503 with Retry-After).")
+    var maxConcurrent: Int = ServeLimits().maxConcurrentRequests
+    @Option(name: .long, help: "Threads that score large requests.")
+    var workers: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    @Option(name: .long, help: "Requests with at least this many items are scored on the worker threads.")
+    var offloadItems: Int = 256
+    @Flag(name: .long, help: "Accept NaN/infinite values in update messages (rejected by default).")
+    var allowNonFinite = false
+    @Option(name: .long, help: "Seconds a dense (sparse) update may wait for the same step's sparse (dense) one before it is reported.")
+    var pairingWindow: Double = 30
+    @Flag(name: .long, help: "Do not report unpaired dense/sparse steps (trainer saves them at different cadences).")
+    var noPairingCheck = false
+    @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
+    var kafkaSetting: [String] = []
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        var options = ServeOptions(model: model)
+        options.embeddingDir = embeddingDir
+        options.host = host
+        options.port = port
+        options.kafkaServer = kafkaServer
+        options.topic = topic
+        if let partitions {
+            var list: [Int32] = []
+            for part in partitions.split(separator: ",") {
+                guard let p = Int32(part.trimmingCharacters(in: .whitespaces)), p >= 0 else {
+                    throw ValidationError("--partitions: \"\(part)\" is not a partition number")
+                }
+                list.append(p)
+            }
+            options.partitions = list
+        }
+        options.startOffset = startOffset
+        options.incrSaveDir = incrSaveDir
+        options.noUpdates = noUpdates
+        options.itemTable = itemTable
+        options.itemKey = itemKey
+        options.token = token ?? ProcessInfo.processInfo.environment["ODL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        do {
+            options.outputs = try ModelOutput.parseList(outputs)
+        } catch {
+            throw ValidationError("--\(error.message)")
+        }
+        options.serviceName = name
+        for (flag, value) in [("--max-body-bytes", maxBodyBytes), ("--max-items", maxItems), ("--max-values", maxValues),
+                              ("--max-concurrent", maxConcurrent), ("--workers", workers)] where value < 1 {
+            throw ValidationError("\(flag) must be at least 1")
+        }
+        options.limits = ServeLimits(maxBodyBytes: maxBodyBytes, maxItems: maxItems, maxValuesPerFeature: maxValues,
+                                     maxConcurrentRequests: maxConcurrent)
+        options.workerThreads = workers
+        options.offloadItems = offloadItems
+        options.allowNonFinite = allowNonFinite
+        options.pairingWindow = pairingWindow
+        options.checkPairing = !noPairingCheck
+        for setting in kafkaSetting {
+            guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
+                throw ValidationError("--kafka-setting: \"\(setting)\" is not KEY=VALUE")
+            }
+            options.consumerSettings[String(setting[..<eq])] = String(setting[setting.index(after: eq)...])
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("--log-level: unknown level \"\(logLevel)\"")
+        }
+        var logger = Logger(label: "odl.serve")
+        logger.logLevel = level
+
+        let server: ProcessorServer
+        do {
+            server = try ProcessorServer(options: options, logger: logger)
+        } catch {
+            logger.critical("cannot start: \(error.description)")
+            throw ExitCode.failure
+        }
+        try await server.run { host, port in
+            // Unbuffered write: tests and scripts wait for this line.
+            FileHandle.standardOutput.write(Data("listening: http://\(host):\(port)\n".utf8))
+        }
+    }
+}
+#endif
