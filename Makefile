@@ -34,6 +34,12 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## demo: optimized build, then the end-to-end demo (a few minutes on 2 cores);
+## results in demo-out/results.txt and demo-out/report.html. Exit status 1 if live does not beat static.
+demo: deps
+	$(SWIFT) build -c release --product odl
+	$(BIN_RELEASE) demo --work-dir demo-out --model-dir models/demo
+
 ## bench: release build, then every benchmark beside its peer in the same run -> bench/results.json,
 ## BENCHMARKS.md (< 20 min on 2 cores). BENCH_QUICK=1: reduced sizes (smoke run). Installs its own peers:
 ## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).

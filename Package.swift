@@ -74,6 +74,8 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
+        // CLI-level tests: the demo world.
+        .testTarget(name: "odlTests", dependencies: ["odl"]),
     ],
     swiftLanguageModes: [.v6]
 )

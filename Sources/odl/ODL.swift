@@ -14,6 +14,8 @@ struct ODL: AsyncParsableCommand {
             BrokerCommand.self,
             FGCommand.self,
             InspectCommand.self,
+            DemoCommand.self,
+            GenCommand.self,
             BenchCommand.self,
         ]
     )
