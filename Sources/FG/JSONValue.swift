@@ -220,9 +220,10 @@ private struct JSONParser {
     }
 }
 
-/// Minimal JSON text writer helpers (internal).
-enum JSONText {
-    static func quote(_ s: String) -> String {
+/// JSON text writer helpers.
+public enum JSONText {
+    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

@@ -1,4 +1,5 @@
 import Foundation
+import FG
 
 /// Writes an export version folder (formats.md section 2). The folder is written under a
 /// temporary name next to it and renamed at the end, so a reader never sees half an export.
@@ -83,7 +84,7 @@ public enum ExportWriter {
             try FileIO.makeDirectories(dir)
             try FileIO.writeText(dir + "/pipeline.config", pipelineConfig)
             if let fgJSON { try FileIO.writeText(dir + "/fg.json", fgJSON) }
-            let dense = spec.denseVariables.map { "  \(jsonString($0.name)): \($0.id)" }.joined(separator: ",\n")
+            let dense = spec.denseVariables.map { "  \(JSONText.quote($0.name)): \($0.id)" }.joined(separator: ",\n")
             try FileIO.writeText(dir + "/DENSE_UPDATE_VARIABLES", "{\n" + dense + "\n}\n")
             try FileIO.writeText(dir + "/embed_name_to_ids.txt", spec.embeddings.map { "\($0.name)\t\($0.id)\n" }.joined())
             if let kafka { try FileIO.writeText(dir + "/kafka.txt", try json(kafka.jsonObject())) }
@@ -105,18 +106,4 @@ public enum ExportWriter {
         } catch { throw .io(path: "<json>", reason: "cannot encode JSON: \(error)") }
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }

@@ -114,7 +114,7 @@ public struct CheckpointStore: Sendable {
         return ref
     }
 
-    /// Writes a checkpoint atomically (temporary folder, then rename), its `.offset` file,
+    /// Writes a checkpoint atomically (its `.offset` file, then a temporary folder renamed into place),
     /// updates the `checkpoint` state file and keeps at most `keep` checkpoints.
     @discardableResult
     public func write(_ contents: CheckpointContents, spec: ModelSpec, keep: Int) throws -> CheckpointRef {
@@ -125,6 +125,15 @@ public struct CheckpointStore: Sendable {
         let temp = (directory as NSString).appendingPathComponent(".tmp-" + name + "-\(getpid())")
         try? fm.removeItem(atPath: temp)
         try CheckpointFormat.writeFolder(contents, spec: spec, to: temp)
+        let ref = CheckpointRef(step: contents.globalStep, path: final)
+        // The .offset file goes first: a folder is only visible to a restart (``all()``) once
+        // renamed into place, so a crash at any point never leaves a checkpoint without its
+        // input offsets. A stray .offset without a folder is ignored.
+        if let offsets = contents.inputOffsets {
+            try Self.atomicWrite(OffsetMap.encode(offsets), to: ref.offsetPath)
+        } else {
+            try? fm.removeItem(atPath: ref.offsetPath)
+        }
         if fm.fileExists(atPath: final) {
             // Re-saving the same step (e.g. a final save right after a periodic one): replace it.
             try? fm.removeItem(atPath: final)
@@ -133,12 +142,6 @@ public struct CheckpointStore: Sendable {
             try fm.moveItem(atPath: temp, toPath: final)
         } catch {
             throw TrainerError.checkpoint(path: final, reason: "rename from \(temp) failed: \(error)")
-        }
-        let ref = CheckpointRef(step: contents.globalStep, path: final)
-        if let offsets = contents.inputOffsets {
-            try Self.atomicWrite(OffsetMap.encode(offsets), to: ref.offsetPath)
-        } else {
-            try? fm.removeItem(atPath: ref.offsetPath)
         }
         try Self.atomicWrite("model_checkpoint_path: \"\(name)\"\nall_model_checkpoint_paths: \"\(name)\"\n",
                              to: (directory as NSString).appendingPathComponent("checkpoint"))

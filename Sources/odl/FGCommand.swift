@@ -50,24 +50,11 @@ struct FGCommand: ParsableCommand {
         for (i, id) in req.itemIds.enumerated() {
             switch format {
             case .json:
-                print("{\"item_id\":\(Self.quote(id)),\"features\":\(batch.renderJSON(item: i))}")
+                print("{\"item_id\":\(JSONText.quote(id)),\"features\":\(batch.renderJSON(item: i))}")
             case .sample:
                 // The sample line keeps its control separators (\u{02}, \u{03}): they are the format.
                 print(batch.renderSample(item: i))
             }
         }
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
     }
 }
