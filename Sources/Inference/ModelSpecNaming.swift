@@ -152,7 +152,7 @@ extension ModelSpec {
 }
 
 extension ModelSpec {
-    /// A spec with nothing in it (placeholder for signature helpers).
+    /// An empty spec: the starting value for signature helpers that fill it in.
     static let empty = ModelSpec(columns: [], wideFeatures: [], deepFeatures: [], embeddings: [], denseVariables: [],
                                  wideOutputDim: 1, embeddingDim: 0, dnnHidden: [], finalDnnHidden: nil)
 }
