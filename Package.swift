@@ -74,8 +74,11 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
-        // CLI-level tests: the demo world.
-        .testTarget(name: "odlTests", dependencies: ["odl"]),
+        // CLI-level tests: the demo world, end-to-end multi-process runs.
+        .testTarget(name: "odlTests", dependencies: [
+            "odl", "Trainer", "FG",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )
