@@ -6,7 +6,11 @@ import Testing
 @testable import Trainer
 
 @Suite(.serialized) struct TrainingSessionTests {
-    let layout = try! SampleLayout(fields: [.init(name: "label", type: .int64), .init(name: "a", type: .int64)], labelFields: ["label"])
+    let layout: SampleLayout
+
+    init() throws {
+        layout = try SampleLayout(fields: [.init(name: "label", type: .int64), .init(name: "a", type: .int64)], labelFields: ["label"])
+    }
 
     func records(_ n: Int, partitions: Int32 = 2, bad: Set<Int> = []) -> [SampleRecord] {
         (0..<n).map { i in
