@@ -76,7 +76,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
-            "odl", "Trainer", "FG",
+            "odl", "Trainer", "FG", "Config", "Kafka",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

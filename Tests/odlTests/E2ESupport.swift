@@ -259,6 +259,17 @@ final class E2EScenario: Sendable {
         return try await startStatic("serve-final", model: exportDir)
     }
 
+    /// Serves a fresh export of the final checkpoint and expects the live processor's probs to
+    /// equal it within 1e-6 on the base request set; returns the fresh server to stop.
+    func expectLiveEqualsFinalExport(_ liveClient: ProcessorClient) async throws -> E2EChild {
+        let (fresh, freshClient) = try await serveFinalExport()
+        let lp = try await scoreAll(liveClient, base.requests)
+        let fp = try await scoreAll(freshClient, base.requests)
+        #expect(!lp.isEmpty && lp.count == fp.count)
+        #expect(maxAbsDiff(lp, fp) <= 1e-6, "max |diff| \(maxAbsDiff(lp, fp))")
+        return fresh
+    }
+
     /// Stops the children and the broker, then removes the scenario's directory.
     func stopAll(_ children: [E2EChild]) async {
         for c in children { await c.child.stop(grace: 5) }

@@ -114,11 +114,7 @@ import Testing
         }
         #expect(rejectedLine.map { Double($0.split(separator: " ").last ?? "") } == 3.0,
                 "metrics line: \(rejectedLine.map(String.init) ?? "missing")")
-        let (fresh, freshClient) = try await s.serveFinalExport()
-        let lp = try await scoreAll(liveClient, s.base.requests)
-        let fp = try await scoreAll(freshClient, s.base.requests)
-        #expect(!lp.isEmpty && lp.count == fp.count)
-        #expect(maxAbsDiff(lp, fp) <= 1e-6, "max |diff| \(maxAbsDiff(lp, fp))")
+        let fresh = try await s.expectLiveEqualsFinalExport(liveClient)
         await s.stopAll([live, fresh])
     }
 }
@@ -168,11 +164,7 @@ extension EndToEndTests {
         #expect(all == Set(0..<Int64(stream.count)))
         let (status, messages) = try await s.waitApplied(liveClient, timeout: 60)
         #expect(status.messagesApplied == Int(messages) && status.messagesRejected == 0)
-        let (fresh, freshClient) = try await s.serveFinalExport()
-        let lp = try await scoreAll(liveClient, s.base.requests)
-        let fp = try await scoreAll(freshClient, s.base.requests)
-        #expect(!lp.isEmpty && lp.count == fp.count)
-        #expect(maxAbsDiff(lp, fp) <= 1e-6, "max |diff| \(maxAbsDiff(lp, fp))")
+        let fresh = try await s.expectLiveEqualsFinalExport(liveClient)
         await s.stopAll([live, fresh])
     }
 
@@ -207,11 +199,7 @@ extension EndToEndTests {
         #expect(Set(offsets) == Set(0..<Int64(samples.count)), "every sample trained")
         let (status, messages) = try await s.waitApplied(liveClient, timeout: 90)
         #expect(status.messagesApplied == Int(messages) && status.messagesRejected == 0)
-        let (fresh, freshClient) = try await s.serveFinalExport()
-        let lp = try await scoreAll(liveClient, s.base.requests)
-        let fp = try await scoreAll(freshClient, s.base.requests)
-        #expect(!lp.isEmpty && lp.count == fp.count)
-        #expect(maxAbsDiff(lp, fp) <= 1e-6, "max |diff| \(maxAbsDiff(lp, fp))")
+        let fresh = try await s.expectLiveEqualsFinalExport(liveClient)
         await s.stopAll([live, fresh])
     }
 
