@@ -39,9 +39,11 @@ let package = Package(
         ]),
         // fg.json, feature functions, FarmHash, feature columns.
         .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
+        // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
+        .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
         // DeepFM forward, parameter store, update codec + applier, export I/O.
         .target(name: "Inference", dependencies: [
-            "Config", "FG", "CZlib", "CCurl",
+            "Config", "FG", "CZlib", "CCurl", "KernelsAVX512",
             .product(name: "Numerics", package: "swift-numerics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: simdFlags),

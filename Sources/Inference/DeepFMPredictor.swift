@@ -124,12 +124,7 @@ public final class DeepFMPredictor: Sendable {
             }
             // 2. FM: 0.5 * ((Σ_f v)^2 - Σ_f v^2) per item -> [B, D].
             for i in 0..<b {
-                let row = deepIn + i * deepWidth
-                for d in 0..<dim {
-                    var sum: Float = 0, sq: Float = 0
-                    for j in 0..<f { let v = row[j * dim + d]; sum += v; sq += v * v }
-                    fm[i * dim + d] = 0.5 * (sum * sum - sq)
-                }
+                VectorOps.factorizationMachine(deepIn + i * deepWidth, fields: f, dim: dim, into: fm + i * dim)
             }
             // 3. DNN deep_feature.
             var x = UnsafePointer(deepIn), xWidth = deepWidth
@@ -235,7 +230,7 @@ public final class DeepFMPredictor: Sendable {
                     batch.columns[column].weights.withUnsafeBufferPointer { ws in
                         for i in 0..<b {
                             let dst = deepInput + i * deepWidth + j * d
-                            dst.initialize(repeating: 0, count: d)
+                            VectorOps.zero(dst, d)
                             var wsum: Float = 0, wsq: Float = 0
                             for e in Int(off[i])..<Int(off[i + 1]) {
                                 let w = ws[e]
@@ -243,7 +238,7 @@ public final class DeepFMPredictor: Sendable {
                                 let (row, out) = access.row(ids[e])
                                 if out { return ids[e] }
                                 guard let row else { continue }
-                                for c in 0..<d { dst[c] += w * row[c] }
+                                VectorOps.addScaled(w, row, into: dst, d)
                             }
                             let denom: Float
                             switch combiner {
@@ -252,9 +247,9 @@ public final class DeepFMPredictor: Sendable {
                             case .sqrtn: denom = wsq.squareRoot()
                             }
                             if denom == 0 {
-                                dst.initialize(repeating: 0, count: d)
+                                VectorOps.zero(dst, d)
                             } else if denom != 1 {
-                                for c in 0..<d { dst[c] /= denom }
+                                VectorOps.divide(dst, by: denom, d)
                             }
                         }
                         return nil

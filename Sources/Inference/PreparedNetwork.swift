@@ -1,59 +1,44 @@
-/// One DNN layer laid out for ``Gemm``: kernel `[k, np]` zero-padded to `np` (multiple of 32),
-/// bias and batch-norm vectors padded alike (padding columns come out as 0 after relu).
+/// One DNN layer laid out for ``Gemm``: `relu(bn(x W + b))` with inference batch norm folded
+/// into the kernel and bias (`W' = W * scale`, `b' = (b - mean) * scale + beta`, scale =
+/// gamma / sqrt(var + 1e-3)), W packed into 32-column panels, columns zero-padded to `np`
+/// (padding columns come out as 0 after relu).
 struct PreparedLayer: Sendable {
     let k: Int
     let n: Int
     let np: Int
     let kernel: [Float]
     let bias: [Float]
-    /// Batch norm at inference: `(x - mean) * scale + beta`, scale = gamma / sqrt(var + 1e-3).
-    let mean: [Float]?
-    let scale: [Float]?
-    let beta: [Float]?
 
     static let epsilon: Float = 1e-3
 
+    /// `kernel` is row-major `[k, n]` with `k * n` values and the other vectors have `n`
+    /// (the caller checks).
     init(k: Int, n: Int, kernel: [Float], bias: [Float], gamma: [Float]?, beta: [Float]?,
          mean: [Float]?, variance: [Float]?) {
         self.k = k
         self.n = n
-        let np = (n + 31) / 32 * 32
+        let np = (n + Gemm.panelWidth - 1) / Gemm.panelWidth * Gemm.panelWidth
         self.np = np
-        var w = [Float](repeating: 0, count: k * np)
-        for r in 0..<k { for c in 0..<n { w[r * np + c] = kernel[r * n + c] } }
-        self.kernel = w
-        let pad = { (v: [Float]) -> [Float] in v + [Float](repeating: 0, count: np - n) }
-        self.bias = pad(bias)
+        var w = kernel
+        var b = bias + [Float](repeating: 0, count: np - n)
         if let gamma, let beta, let mean, let variance {
-            self.mean = pad(mean)
-            self.beta = pad(beta)
-            var s = [Float](repeating: 0, count: np)
-            for c in 0..<n { s[c] = gamma[c] / (variance[c] + PreparedLayer.epsilon).squareRoot() }
-            scale = s
-        } else {
-            self.mean = nil; self.scale = nil; self.beta = nil
+            for c in 0..<n {
+                let scale = gamma[c] / (variance[c] + PreparedLayer.epsilon).squareRoot()
+                for r in 0..<k { w[r * n + c] *= scale }
+                b[c] = (bias[c] - mean[c]) * scale + beta[c]
+            }
         }
+        self.kernel = Gemm.pack(w, k: k, n: n, np: np)
+        self.bias = b
     }
 
-    /// `out[m, np] = relu(bn(in[m, k] W + b))`.
+    /// `out[m, np] = relu(in[m, k] W' + b')`.
     func forward(input: UnsafePointer<Float>, lda: Int, m: Int, output: UnsafeMutablePointer<Float>) {
         kernel.withUnsafeBufferPointer { w in
             bias.withUnsafeBufferPointer { b in
                 guard let wp = w.baseAddress, let bp = b.baseAddress else { return }
-                Gemm.multiply(a: input, lda: lda, m: m, k: k, w: wp, np: np, bias: bp, c: output, ldc: np)
+                Gemm.multiply(a: input, lda: lda, m: m, k: k, packed: wp, np: np, bias: bp, relu: true, c: output, ldc: np)
             }
-        }
-        if let mean, let scale, let beta {
-            mean.withUnsafeBufferPointer { mp in
-                scale.withUnsafeBufferPointer { sp in
-                    beta.withUnsafeBufferPointer { bp in
-                        Gemm.batchNormRelu(c: output, m: m, np: np, ldc: np, mean: mp.baseAddress,
-                                           scale: sp.baseAddress, beta: bp.baseAddress)
-                    }
-                }
-            }
-        } else {
-            Gemm.batchNormRelu(c: output, m: m, np: np, ldc: np, mean: nil, scale: nil, beta: nil)
         }
     }
 }
@@ -76,6 +61,9 @@ final class PreparedNetwork: Sendable {
             for (l, n) in zip(ids, hidden) {
                 guard values[l.kernel].count == k * n, values[l.bias].count == n else {
                     throw .invalid("\(scope) layer of \(n) units: kernel/bias sizes do not match input \(k)")
+                }
+                for v in [l.gamma, l.beta, l.mean, l.variance].compactMap({ $0 }) where values[v].count != n {
+                    throw .invalid("\(scope) layer of \(n) units: batch-norm vector of \(values[v].count) values")
                 }
                 out.append(PreparedLayer(k: k, n: n, kernel: values[l.kernel], bias: values[l.bias],
                                          gamma: l.gamma.map { values[$0] }, beta: l.beta.map { values[$0] },
