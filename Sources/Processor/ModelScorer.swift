@@ -148,7 +148,8 @@ public final class ModelScorer: PredictHandling {
     }
 
     /// PBFeature -> FG value; nil when no value is set. Enforces the values-per-feature limit.
-    private func convert(_ feature: PBFeature, field: String) throws(PredictFailure) -> FeatureValue? {
+    /// `field` names the value in an error and is only built then (this runs per item and feature).
+    private func convert(_ feature: PBFeature, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
         switch feature.value {
         case .none: return nil
         case .intFeature(let v): return .int(Int64(v))
@@ -159,7 +160,7 @@ public final class ModelScorer: PredictHandling {
                 var values = 1
                 for b in s.utf8 where b == 0x1d { values += 1 }
                 if values > limits.maxValuesPerFeature {
-                    throw PredictFailure("\(field): \(values) values exceed the limit of \(limits.maxValuesPerFeature) per feature")
+                    throw PredictFailure("\(field()): \(values) values exceed the limit of \(limits.maxValuesPerFeature) per feature")
                 }
             }
             return .string(s)

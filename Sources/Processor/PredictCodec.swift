@@ -43,6 +43,7 @@ public enum PredictCodec {
     public static func decodeRequest(_ body: [UInt8], format: PredictBodyFormat) throws(PredictFailure) -> PBRequest {
         switch format {
         case .protobuf:
+            if let fast = PBRequestWireDecoder.decode(body) { return fast }
             do {
                 return try PBRequest(serializedBytes: body)
             } catch let error as BinaryDecodingError {
