@@ -109,10 +109,13 @@ public struct ExportManifest: Sendable, Equatable {
     public var incrUpdate: IncrUpdateInfo?
     /// `signature.json`.
     public var signature: ExportSignature?
+    /// `export_info.json` **(ours)**: the trainer step the exported parameters come from.
+    public var globalStep: Int64?
 
     public init(versionDir: String, pipelineConfig: String, fgJSON: String? = nil,
                 denseVariableIds: [String: Int], embeddingIds: [String: Int], kafka: KafkaInfo? = nil,
-                incrUpdate: IncrUpdateInfo? = nil, signature: ExportSignature? = nil) {
+                incrUpdate: IncrUpdateInfo? = nil, signature: ExportSignature? = nil, globalStep: Int64? = nil) {
+        self.globalStep = globalStep
         self.versionDir = versionDir
         self.pipelineConfig = pipelineConfig
         self.fgJSON = fgJSON

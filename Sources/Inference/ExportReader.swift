@@ -77,8 +77,19 @@ public enum ExportReader {
         if FileIO.exists(v + "/signature.json") {
             signature = try ExportSignature.parse(try readJSONObject(v + "/signature.json"), path: v + "/signature.json")
         }
+        var globalStep: Int64?
+        let infoPath = v + "/" + ExportWriter.infoFile
+        if FileIO.exists(infoPath) {
+            let info = try readJSONObject(infoPath)
+            if let value = info["global_step"] {
+                guard let step = jsonInt64(value), step >= 0 else {
+                    throw .badFile(path: infoPath, reason: "global_step \(value) is not a non-negative integer")
+                }
+                globalStep = step
+            }
+        }
         return ExportManifest(versionDir: v, pipelineConfig: config, fgJSON: fg, denseVariableIds: dense,
-                              embeddingIds: emb, kafka: kafka, incrUpdate: incr, signature: signature)
+                              embeddingIds: emb, kafka: kafka, incrUpdate: incr, signature: signature, globalStep: globalStep)
     }
 
     /// Ids must be exactly 0..<n.

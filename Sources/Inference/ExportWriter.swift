@@ -4,6 +4,9 @@ import FG
 /// Writes an export version folder (formats.md section 2). The folder is written under a
 /// temporary name next to it and renamed at the end, so a reader never sees half an export.
 public enum ExportWriter {
+    /// **(ours)** `{"global_step": N}`: the trainer step of the exported parameters.
+    public static let infoFile = "export_info.json"
+
     /// `<exportDir>/<unix seconds>`.
     public static func newVersionDir(exportDir: String) -> String {
         exportDir + "/" + String(Int64(Date().timeIntervalSince1970))
@@ -14,7 +17,7 @@ public enum ExportWriter {
     /// receives one PUT per file). `compress` writes `.npy.gz`.
     public static func write(versionDir: String, spec: ModelSpec, parameters: ModelParameters,
                              pipelineConfig: String, fgJSON: String? = nil, kafka: KafkaInfo? = nil,
-                             incrUpdate: IncrUpdateInfo? = nil, embeddingDir: String? = nil,
+                             incrUpdate: IncrUpdateInfo? = nil, globalStep: Int64? = nil, embeddingDir: String? = nil,
                              compress: Bool = false, http: HTTPBlob = HTTPBlob()) throws(ExportError) {
         guard parameters.dense.count == spec.denseVariables.count, parameters.tables.count == spec.embeddings.count else {
             throw .mismatch(path: versionDir, reason: "parameters have \(parameters.dense.count) dense / \(parameters.tables.count) tables, the model \(spec.denseVariables.count) / \(spec.embeddings.count)")
@@ -25,7 +28,7 @@ public enum ExportWriter {
         do {
             try FileIO.makeDirectories(tmp + "/variables/dense")
             try writeMetadata(dir: tmp, spec: spec, pipelineConfig: pipelineConfig, fgJSON: fgJSON,
-                              kafka: kafka, incrUpdate: incrUpdate)
+                              kafka: kafka, incrUpdate: incrUpdate, globalStep: globalStep)
             for (s, values) in zip(spec.denseVariables, parameters.dense) {
                 guard values.count == s.elementCount else {
                     throw ExportError.mismatch(path: versionDir, reason: "\(s.name): \(values.count) values for shape \(s.shape)")
@@ -77,9 +80,10 @@ public enum ExportWriter {
     }
 
     /// Writes the metadata files into `dir`: pipeline.config, fg.json, DENSE_UPDATE_VARIABLES,
-    /// embed_name_to_ids.txt, kafka.txt, incr_update.txt, signature.json.
+    /// embed_name_to_ids.txt, kafka.txt, incr_update.txt, signature.json, export_info.json.
     public static func writeMetadata(dir: String, spec: ModelSpec, pipelineConfig: String, fgJSON: String? = nil,
-                                     kafka: KafkaInfo? = nil, incrUpdate: IncrUpdateInfo? = nil) throws(ExportError) {
+                                     kafka: KafkaInfo? = nil, incrUpdate: IncrUpdateInfo? = nil,
+                                     globalStep: Int64? = nil) throws(ExportError) {
         do {
             try FileIO.makeDirectories(dir)
             try FileIO.writeText(dir + "/pipeline.config", pipelineConfig)
@@ -90,6 +94,7 @@ public enum ExportWriter {
             if let kafka { try FileIO.writeText(dir + "/kafka.txt", try json(kafka.jsonObject())) }
             if let incrUpdate { try FileIO.writeText(dir + "/incr_update.txt", try json(incrUpdate.jsonObject())) }
             try FileIO.writeText(dir + "/signature.json", try json(ExportSignature.make(spec: spec).jsonObject()))
+            if let globalStep { try FileIO.writeText(dir + "/" + infoFile, try json(["global_step": globalStep])) }
         } catch let e as FileIO.Failure {
             throw ExportError(e)
         } catch let e as ExportError {

@@ -72,7 +72,7 @@ final class StatusReporter: OperationsReporting {
         return ProcessorStatus(
             service: serviceName, ready: r.ready, readiness: r.reason,
             uptimeSeconds: Date().timeIntervalSince(started),
-            model: .init(path: model.versionDir, version: model.version, baseStep: nil,
+            model: .init(path: model.versionDir, version: model.version, baseStep: model.manifest.globalStep,
                          checksum: String(checksum, radix: 16), features: spec.columns.count,
                          embeddingTables: spec.embeddings.count, denseVariables: spec.denseVariables.count),
             updates: snap)

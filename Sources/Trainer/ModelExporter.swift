@@ -84,7 +84,7 @@ public enum ModelExporter {
         do {
             try ExportWriter.write(versionDir: temp, spec: config.spec, parameters: contents.parameters,
                                    pipelineConfig: config.pipeline.textFormat(), fgJSON: fgJSON, kafka: kafka,
-                                   incrUpdate: incr, embeddingDir: o.embeddingDir)
+                                   incrUpdate: incr, globalStep: Int64(contents.globalStep), embeddingDir: o.embeddingDir)
         } catch {
             try? fm.removeItem(atPath: temp)
             throw TrainerError.export(path: final, reason: "\(error)")

@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import FG
 @testable import Inference
@@ -12,8 +13,9 @@ final class ExportTests: XCTestCase {
             let kafka = KafkaInfo(server: "127.0.0.1:9092", topic: "updates", offset: 42, offsets: [0: 5, 3: 9])
             try ExportWriter.write(versionDir: v, spec: c.spec, parameters: params, pipelineConfig: "model_config {}\n",
                                    fgJSON: "{\"features\": []}", kafka: kafka,
-                                   incrUpdate: .kafka(kafka), compress: compress)
+                                   incrUpdate: .kafka(kafka), globalStep: compress ? 7 : nil, compress: compress)
             let m = try ExportReader.readManifest(v)
+            XCTAssertEqual(m.globalStep, compress ? 7 : nil)
             XCTAssertEqual(m.pipelineConfig, "model_config {}\n")
             XCTAssertEqual(m.fgJSON, "{\"features\": []}")
             XCTAssertEqual(m.kafka, kafka)
@@ -28,6 +30,11 @@ final class ExportTests: XCTestCase {
         }
         // The export folder resolves to its newest version.
         XCTAssertEqual(try ExportReader.resolveVersionDir(t.path + "/export"), t.path + "/export/1700000001")
+        // A global_step that is not a non-negative integer is an error naming the file.
+        try #"{"global_step": "soon"}"#.write(toFile: t.path + "/export/1700000001/export_info.json", atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try ExportReader.readManifest(t.path + "/export/1700000001")) { error in
+            XCTAssertTrue("\(error)".contains("export_info.json"), "\(error)")
+        }
         // Not overwritten.
         XCTAssertThrowsError(try ExportWriter.write(versionDir: t.path + "/export/1700000001", spec: c.spec, parameters: params, pipelineConfig: ""))
     }

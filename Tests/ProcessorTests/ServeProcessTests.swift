@@ -45,7 +45,7 @@ import Testing
     static func export(_ model: TestModel, kafka: KafkaInfo?, root: String) throws -> String {
         let exportDir = root + "/export"
         try ExportWriter.write(versionDir: exportDir + "/1700000000", spec: model.spec, parameters: model.parameters,
-                               pipelineConfig: pipelineConfig, fgJSON: TestModel.fgJSON, kafka: kafka)
+                               pipelineConfig: pipelineConfig, fgJSON: TestModel.fgJSON, kafka: kafka, globalStep: 1)
         return exportDir
     }
 
@@ -123,6 +123,7 @@ import Testing
         var serve = try await Serve(["--model", dir, "--token", "tok"])
         var status = try await serve.waitFor("ready") { $0.ready }
         #expect(status.updates.messagesApplied == 2)
+        #expect(status.model.baseStep == 1)
         let auth = ["Authorization": "tok"]
         #expect(try await serve.probs(headers: auth) == UpdateStreamTests.expectedProbs(model, reference.snapshotParameters()))
         #expect(try await serve.post(try PredictHTTPTests.request().serializedBytes()).status == 401)

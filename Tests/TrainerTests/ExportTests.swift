@@ -34,6 +34,7 @@ import Testing
         #expect(manifest.kafka?.topic == "incr_model_20220420")
         #expect(manifest.kafka?.server == "127.0.0.1:9")
         #expect(manifest.kafka?.offset == 17)
+        #expect(manifest.globalStep == 40)
         #expect(manifest.denseVariableIds == Dictionary(uniqueKeysWithValues: config.spec.denseVariables.map { ($0.name, $0.id) }))
         // pipeline.config carries the edit and rebuilds the same model.
         let exported = try PipelineConfig.load(text: manifest.pipelineConfig)
