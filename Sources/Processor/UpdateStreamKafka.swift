@@ -118,8 +118,21 @@ final class KafkaUpdateStream: Sendable {
             }
         }
         try consumer.assign(assignments)
+        var waker = FetchWaker()
         while !stop.load(ordering: .relaxed) {
-            for event in consumer.poll(maxMessages: 256, timeout: .milliseconds(100)) {
+            // Behind a known end offset (replay): poll briefly, and wake the fetcher when the queue ran dry.
+            let lagging = state.laggingPartitions()
+            let events = consumer.poll(maxMessages: 256, timeout: lagging.isEmpty ? .milliseconds(100) : FetchWaker.pollWhileBehind)
+            if events.isEmpty, let p = waker.due(lagging) {
+                // librdkafka 2.0 stops fetching a partition while the consumer queue holds
+                // queued.max.messages.kbytes and re-checks only when its broker thread wakes (up to
+                // 1 s later); a request to the partition's leader wakes that thread now. The answer
+                // also refreshes the partition's known end offset.
+                if let marks = try? consumer.watermarks(topic: topic, partition: p, timeout: .seconds(1)) {
+                    state.recordEndOffset(partition: p, end: marks.high)
+                }
+            }
+            for event in events {
                 switch event {
                 case .message(let m):
                     handle(m)
