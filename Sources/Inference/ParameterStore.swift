@@ -238,6 +238,9 @@ public final class ParameterStore: @unchecked Sendable {
     @discardableResult
     public func apply(_ layout: SparseWireLayout, bytes: UnsafeRawBufferPointer) throws(UpdateError) -> ApplyCounts {
         try checkFits(layout, bytes)
+        #if _endian(big)
+        return try apply(.sparse(layout.materialize(bytes)))  // rows need byte swapping: take the array path
+        #else
         return try writer.withLock { _ throws(UpdateError) -> ApplyCounts in
             // Outside the read/write lock: check fixed-table keys, size kv tables for their new keys.
             var newKeys: [Int: Int] = [:]
@@ -292,13 +295,11 @@ public final class ParameterStore: @unchecked Sendable {
             if skipWriteLockForTesting { return body() }
             return lock.withWriteLock(body)
         }
+        #endif
     }
 
     /// The memory-safety part of a layout check: every block within `bytes`, known table, right width.
     private func checkFits(_ layout: SparseWireLayout, _ bytes: UnsafeRawBufferPointer) throws(UpdateError) {
-        #if _endian(big)
-        throw .badBlock(embedding: "-", reason: "in-place apply needs a little-endian host; decode the message instead")
-        #endif
         guard layout.byteCount == bytes.count else {
             throw .badBlock(embedding: "-", reason: "layout describes \(layout.byteCount) bytes, message has \(bytes.count)")
         }

@@ -124,11 +124,12 @@ final class KafkaUpdateStream: Sendable {
             let lagging = state.laggingPartitions()
             var received = 0
             // Messages are applied straight from librdkafka's buffer (no copy of the payload).
-            let events = consumer.poll(maxMessages: 256, timeout: lagging.isEmpty ? .milliseconds(100) : FetchWaker.pollWhileBehind) { m in
+            let events = consumer.poll(maxMessages: 256, timeout: waker.pollTimeout(lagging: !lagging.isEmpty)) { m in
                 received += 1
                 handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
                        value: m.value, timestamp: m.timestamp, topic: topic)
             }
+            if received > 0 { waker.received() }
             if events.isEmpty, received == 0, let p = waker.due(lagging) {
                 // librdkafka 2.0 stops fetching a partition while the consumer queue holds
                 // queued.max.messages.kbytes and re-checks only when its broker thread wakes (up to
