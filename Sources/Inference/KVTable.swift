@@ -156,6 +156,20 @@ final class KVTable: @unchecked Sendable {
         return true
     }
 
+    /// Like `set(_:values:)` with the row's `dim` floats read from possibly unaligned bytes.
+    @inline(__always)
+    func set(_ key: Int64, raw: UnsafeRawPointer) -> Bool {
+        let r = index.find(key)
+        let inserted = r < 0
+        let row = inserted ? rowKeys.count : r
+        if inserted {
+            rowKeys.append(key)
+            index.insertNew(key, row: row)
+        }
+        UnsafeMutableRawPointer(rowPointer(row)).copyMemory(from: raw, byteCount: 4 * dim)
+        return inserted
+    }
+
     /// Rows currently reachable through the index (a key's latest row), in row order.
     func liveRows() -> [(key: Int64, row: Int)] {
         var out: [(Int64, Int)] = []

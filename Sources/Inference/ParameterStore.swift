@@ -229,6 +229,95 @@ public final class ParameterStore: @unchecked Sendable {
         }
     }
 
+    /// Applies a sparse message straight from its wire bytes, atomically like
+    /// ``apply(_:options:)``, copying each row once from `bytes` into the table. `layout` must
+    /// come from ``UpdateCodec/sparseLayout(_:spec:options:)`` on these same bytes (that is
+    /// where values are checked); the store re-checks what memory safety needs (offsets within
+    /// `bytes`, table ids and widths, fixed-table key ranges) and rejects the whole message
+    /// otherwise. A rejected message changes nothing.
+    @discardableResult
+    public func apply(_ layout: SparseWireLayout, bytes: UnsafeRawBufferPointer) throws(UpdateError) -> ApplyCounts {
+        try checkFits(layout, bytes)
+        #if _endian(big)
+        return try apply(.sparse(layout.materialize(bytes)))  // rows need byte swapping: take the array path
+        #else
+        return try writer.withLock { _ throws(UpdateError) -> ApplyCounts in
+            // Outside the read/write lock: check fixed-table keys, size kv tables for their new keys.
+            var newKeys: [Int: Int] = [:]
+            for b in layout.blocks {
+                switch tables[Int(b.embeddingId)] {
+                case .fixed(let t):
+                    for i in 0..<b.keyCount {
+                        let k = layout.key(bytes, b, i)
+                        if k < 0 || k >= Int64(t.rows) {
+                            throw .keyOutOfRange(embedding: spec.embeddings[Int(b.embeddingId)].name, key: k, rows: t.rows)
+                        }
+                    }
+                case .keyValue(let t):
+                    var n = 0
+                    for i in 0..<b.keyCount where t.index.find(layout.key(bytes, b, i)) < 0 { n += 1 }
+                    if n > 0 { newKeys[Int(b.embeddingId), default: 0] += n }
+                }
+            }
+            var prepared: [(KVTable, KVIndex?, [FloatBuffer])] = []
+            for (id, n) in newKeys {
+                if case .keyValue(let t) = tables[id] {
+                    let p = t.prepare(newKeys: n)
+                    prepared.append((t, p.index, p.chunks))
+                }
+            }
+            guard let base = bytes.baseAddress else { return ApplyCounts() }
+            let body = { () -> ApplyCounts in
+                for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) }
+                var counts = ApplyCounts()
+                for b in layout.blocks {
+                    let rowBytes = 4 * b.dim
+                    switch self.tables[Int(b.embeddingId)] {
+                    case .fixed(let t):
+                        let dst = UnsafeMutableRawPointer(t.buffer.pointer)
+                        for i in 0..<b.keyCount {
+                            let k = Int(layout.key(bytes, b, i))
+                            (dst + k * rowBytes).copyMemory(from: base + b.valuesOffset + i * rowBytes, byteCount: rowBytes)
+                        }
+                        counts.rowsUpdated += b.keyCount
+                    case .keyValue(let t):
+                        for i in 0..<b.keyCount {
+                            if t.set(layout.key(bytes, b, i), raw: base + b.valuesOffset + i * rowBytes) {
+                                counts.rowsInserted += 1
+                            } else {
+                                counts.rowsUpdated += 1
+                            }
+                        }
+                    }
+                }
+                return counts
+            }
+            if skipWriteLockForTesting { return body() }
+            return lock.withWriteLock(body)
+        }
+        #endif
+    }
+
+    /// The memory-safety part of a layout check: every block within `bytes`, known table, right width.
+    private func checkFits(_ layout: SparseWireLayout, _ bytes: UnsafeRawBufferPointer) throws(UpdateError) {
+        guard layout.byteCount == bytes.count else {
+            throw .badBlock(embedding: "-", reason: "layout describes \(layout.byteCount) bytes, message has \(bytes.count)")
+        }
+        guard layout.keyBytes == 8 || layout.keyBytes == 4 else {
+            throw .badBlock(embedding: "-", reason: "key width \(layout.keyBytes)")
+        }
+        for b in layout.blocks {
+            guard b.embeddingId >= 0 && Int(b.embeddingId) < tables.count else { throw .unknownEmbedding(id: b.embeddingId) }
+            let e = spec.embeddings[Int(b.embeddingId)]
+            let keysEnd = b.keysOffset.addingReportingOverflow(layout.keyBytes * b.keyCount)
+            let valuesEnd = b.valuesOffset.addingReportingOverflow(4 * b.keyCount * b.dim)
+            guard b.dim == e.dim, b.keyCount >= 0, b.keysOffset >= 0, b.valuesOffset >= 0,
+                  !keysEnd.overflow, !valuesEnd.overflow, keysEnd.partialValue <= bytes.count, valuesEnd.partialValue <= bytes.count else {
+                throw .badBlock(embedding: e.name, reason: "layout block outside the message or of the wrong width")
+            }
+        }
+    }
+
     // MARK: whole-store views
 
     /// A 64-bit digest of every parameter value (dense in id order; fixed tables row by row;

@@ -41,86 +41,135 @@ public enum UpdateCodec {
 
     /// Decodes and fully validates one message (formats.md 1.3); throws on anything malformed.
     public static func decode(_ bytes: UnsafeRawBufferPointer, spec: ModelSpec, options: UpdateOptions = .init()) throws(UpdateError) -> UpdateMessage {
+        if let layout = try sparseLayout(bytes, spec: spec, options: options) {
+            return .sparse(layout.materialize(bytes))
+        }
+        return try decodeDense(bytes, spec: spec, options: options)
+    }
+
+    /// Checks the fixed header; returns kind, count and the end of the entry table.
+    private static func header(_ bytes: UnsafeRawBufferPointer, options: UpdateOptions) throws(UpdateError) -> (kind: Int32, n: Int, step: Int32, headerEnd: Int) {
         let total = bytes.count
         guard total >= 12 else { throw .truncatedHeader(needed: 12, got: total) }
-        func i32(_ at: Int) -> Int32 { Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self)) }
-        let kind = i32(0), n = i32(4), step = i32(8)
+        let kind = i32(bytes, 0), n = i32(bytes, 4), step = i32(bytes, 8)
         guard kind == 0 || kind == 1 else { throw .badKind(kind) }
         guard n >= 0 && Int(n) <= options.maxCount else { throw .badCount(n, max: options.maxCount) }
         let headerEnd = 12 + 8 * Int(n)
         guard total >= headerEnd else { throw .truncatedHeader(needed: headerEnd, got: total) }
+        return (kind, Int(n), step, headerEnd)
+    }
 
-        if kind == 0 {
-            var entries: [(id: Int32, count: Int)] = []
-            entries.reserveCapacity(Int(n))
-            var body = 0
-            for e in 0..<Int(n) {
-                let id = i32(12 + 8 * e), ne = i32(16 + 8 * e)
-                guard id >= 0 && Int(id) < spec.denseVariables.count else { throw .unknownVariable(id: id) }
-                let v = spec.denseVariables[Int(id)]
-                guard Int(ne) == v.elementCount else {
-                    throw .elementCountMismatch(variable: v.name, expected: v.elementCount, got: Int(ne))
-                }
-                entries.append((id, Int(ne)))
-                body += Int(ne) * 4
-            }
-            if total < headerEnd + body { throw .truncatedBody(needed: headerEnd + body, got: total) }
-            if total > headerEnd + body { throw .trailingBytes(expected: headerEnd + body, got: total) }
-            var vars: [(id: Int32, values: [Float])] = []
-            vars.reserveCapacity(entries.count)
-            var at = headerEnd
-            for e in entries {
-                let values = readFloats(bytes, at: at, count: e.count)
-                if !options.allowNonFinite, let bad = firstNonFinite(values) {
-                    throw .nonFinite(parameter: spec.denseVariables[Int(e.id)].name, index: bad)
-                }
-                vars.append((e.id, values))
-                at += e.count * 4
-            }
-            return .dense(DenseUpdate(globalStep: step, variables: vars))
-        }
+    @inline(__always)
+    private static func i32(_ bytes: UnsafeRawBufferPointer, _ at: Int) -> Int32 {
+        Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: at, as: Int32.self))
+    }
 
-        var blocks: [(id: Int32, keys: Int, dim: Int)] = []
-        blocks.reserveCapacity(Int(n))
+    /// Validates a message in place like ``decode(_:spec:options:)`` (same checks, same errors,
+    /// same order) without copying anything. Returns where a sparse message's blocks lie, or nil
+    /// for a dense message whose header is sound (decode that one).
+    public static func sparseLayout(_ bytes: UnsafeRawBufferPointer, spec: ModelSpec, options: UpdateOptions = .init()) throws(UpdateError) -> SparseWireLayout? {
+        let h = try header(bytes, options: options)
+        guard h.kind == 1 else { return nil }
+        var heads: [(id: Int32, keys: Int, dim: Int)] = []
+        heads.reserveCapacity(h.n)
         var body8 = 0, body4 = 0
-        for e in 0..<Int(n) {
-            let id = i32(12 + 8 * e), nk = i32(16 + 8 * e)
+        for e in 0..<h.n {
+            let id = i32(bytes, 12 + 8 * e), nk = i32(bytes, 16 + 8 * e)
             guard id >= 0 && Int(id) < spec.embeddings.count else { throw .unknownEmbedding(id: id) }
             let emb = spec.embeddings[Int(id)]
             guard nk >= 0 else { throw .badBlock(embedding: emb.name, reason: "num_keys \(nk) is negative") }
-            blocks.append((id, Int(nk), emb.dim))
+            heads.append((id, Int(nk), emb.dim))
             body8 += Int(nk) * (8 + 4 * emb.dim)
             body4 += Int(nk) * (4 + 4 * emb.dim)
         }
-        let bodyLength = total - headerEnd
+        let bodyLength = bytes.count - h.headerEnd
         let keyBytes: Int
         if bodyLength == body8 { keyBytes = 8 } else if bodyLength == body4 { keyBytes = 4 } else {
             throw .keyWidthMismatch(bodyBytes: bodyLength, withInt64Keys: body8, withInt32Keys: body4)
         }
-        var out: [SparseUpdate.Block] = []
-        out.reserveCapacity(blocks.count)
-        var at = headerEnd
+        var blocks: [SparseWireLayout.Block] = []
+        blocks.reserveCapacity(h.n)
+        var at = h.headerEnd
+        for b in heads {
+            let block = SparseWireLayout.Block(embeddingId: b.id, keyCount: b.keys, dim: b.dim, keysOffset: at,
+                                               valuesOffset: at + keyBytes * b.keys)
+            blocks.append(block)
+            at = block.valuesOffset + 4 * b.keys * b.dim
+        }
+        let layout = SparseWireLayout(globalStep: h.step, keyBytes: keyBytes, blocks: blocks, byteCount: bytes.count)
         for b in blocks {
-            let emb = spec.embeddings[Int(b.id)]
-            var keys = [Int64](repeating: 0, count: b.keys)
-            if keyBytes == 8 {
-                keys.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: bytes[at..<(at + 8 * b.keys)])) }
-                for i in keys.indices { keys[i] = Int64(littleEndian: keys[i]) }
-            } else {
-                for i in 0..<b.keys { keys[i] = Int64(i32(at + 4 * i)) }
-            }
-            at += keyBytes * b.keys
+            let emb = spec.embeddings[Int(b.embeddingId)]
             if let rows = emb.rows {
-                for k in keys where k < 0 || k >= Int64(rows) { throw .keyOutOfRange(embedding: emb.name, key: k, rows: rows) }
+                for i in 0..<b.keyCount {
+                    let k = layout.key(bytes, b, i)
+                    if k < 0 || k >= Int64(rows) { throw .keyOutOfRange(embedding: emb.name, key: k, rows: rows) }
+                }
             }
-            let values = readFloats(bytes, at: at, count: b.keys * b.dim)
-            at += 4 * b.keys * b.dim
-            if !options.allowNonFinite, let bad = firstNonFinite(values) {
+            if !options.allowNonFinite, let bad = firstNonFinite(bytes, at: b.valuesOffset, count: b.keyCount * b.dim) {
                 throw .nonFinite(parameter: emb.name, index: bad)
             }
-            out.append(SparseUpdate.Block(embeddingId: b.id, keys: keys, values: values))
         }
-        return .sparse(SparseUpdate(globalStep: step, blocks: out, keyBytes: keyBytes))
+        return layout
+    }
+
+    private static func decodeDense(_ bytes: UnsafeRawBufferPointer, spec: ModelSpec, options: UpdateOptions) throws(UpdateError) -> UpdateMessage {
+        let h = try header(bytes, options: options)
+        let total = bytes.count
+        var entries: [(id: Int32, count: Int)] = []
+        entries.reserveCapacity(h.n)
+        var body = 0
+        for e in 0..<h.n {
+            let id = i32(bytes, 12 + 8 * e), ne = i32(bytes, 16 + 8 * e)
+            guard id >= 0 && Int(id) < spec.denseVariables.count else { throw .unknownVariable(id: id) }
+            let v = spec.denseVariables[Int(id)]
+            guard Int(ne) == v.elementCount else {
+                throw .elementCountMismatch(variable: v.name, expected: v.elementCount, got: Int(ne))
+            }
+            entries.append((id, Int(ne)))
+            body += Int(ne) * 4
+        }
+        if total < h.headerEnd + body { throw .truncatedBody(needed: h.headerEnd + body, got: total) }
+        if total > h.headerEnd + body { throw .trailingBytes(expected: h.headerEnd + body, got: total) }
+        var vars: [(id: Int32, values: [Float])] = []
+        vars.reserveCapacity(entries.count)
+        var at = h.headerEnd
+        for e in entries {
+            let values = readFloats(bytes, at: at, count: e.count)
+            if !options.allowNonFinite, let bad = firstNonFinite(values) {
+                throw .nonFinite(parameter: spec.denseVariables[Int(e.id)].name, index: bad)
+            }
+            vars.append((e.id, values))
+            at += e.count * 4
+        }
+        return .dense(DenseUpdate(globalStep: h.step, variables: vars))
+    }
+
+    /// Index of the first NaN or infinite float among `count` little-endian floats at byte
+    /// `at`. Scans in chunks without branching on each value (vectorizes), then locates.
+    static func firstNonFinite(_ bytes: UnsafeRawBufferPointer, at: Int, count: Int) -> Int? {
+        guard count > 0, let base = bytes.baseAddress else { return nil }
+        let p = base + at
+        var start = 0
+        while start < count {
+            let n = min(1024, count - start)
+            let chunk = p + 4 &* start
+            var flag: UInt32 = 0
+            var j = 0
+            while j < n {
+                let w = UInt32(littleEndian: chunk.loadUnaligned(fromByteOffset: 4 &* j, as: UInt32.self))
+                // Bit 31 set exactly when the exponent bits are all ones (NaN or infinity).
+                flag |= (w & 0x7f80_0000) &+ 0x0080_0000
+                j &+= 1
+            }
+            if flag & 0x8000_0000 != 0 {
+                for j in 0..<n {
+                    let w = UInt32(littleEndian: chunk.loadUnaligned(fromByteOffset: 4 * j, as: UInt32.self))
+                    if (w & 0x7f80_0000) == 0x7f80_0000 { return start + j }
+                }
+            }
+            start += n
+        }
+        return nil
     }
 
     static func readFloats(_ bytes: UnsafeRawBufferPointer, at: Int, count: Int) -> [Float] {

@@ -22,6 +22,13 @@ enum MessageDecoding {
         let msg = m.pointee
         let value: [UInt8] = bytes(msg.payload, msg.len) ?? []
         let key = bytes(msg.key, msg.key_len)
+        let (ts, type) = timestamp(m)
+        return KafkaMessage(topic: topic, partition: msg.partition, offset: msg.offset, key: key, value: value,
+                            headers: headers(m), timestamp: ts, timestampType: type)
+    }
+
+    /// The message's timestamp (nil when it has none) and its type.
+    static func timestamp(_ m: UnsafeMutablePointer<rd_kafka_message_t>) -> (Int64?, TimestampType) {
         var tsType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(m, &tsType)
         let type: TimestampType
@@ -30,9 +37,7 @@ enum MessageDecoding {
         case RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME: type = .logAppendTime
         default: type = .notAvailable
         }
-        return KafkaMessage(topic: topic, partition: msg.partition, offset: msg.offset, key: key, value: value,
-                            headers: headers(m), timestamp: ts >= 0 && type != .notAvailable ? ts : nil,
-                            timestampType: type)
+        return (ts >= 0 && type != .notAvailable ? ts : nil, type)
     }
 
     private static func bytes(_ p: UnsafeRawPointer?, _ n: Int) -> [UInt8]? {

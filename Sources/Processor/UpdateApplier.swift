@@ -39,33 +39,48 @@ public struct UpdateApplier: Sendable {
     /// Decode and apply; returns true when applied. A rejected message changes nothing.
     @discardableResult
     public func apply(_ bytes: [UInt8], origin: Origin) -> Bool {
-        let message: UpdateMessage
+        bytes.withUnsafeBytes { apply(borrowing: $0, origin: origin) }
+    }
+
+    /// Validate and apply `bytes` (e.g. borrowed from the Kafka client's buffer; not kept after
+    /// the call). Sparse rows are copied once, straight from `bytes` into the tables; a dense
+    /// message is decoded. Returns true when applied; a rejected message changes nothing.
+    @discardableResult
+    public func apply(borrowing bytes: UnsafeRawBufferPointer, origin: Origin) -> Bool {
+        let layout: SparseWireLayout?
+        var decoded: UpdateMessage?
         do {
-            message = try UpdateCodec.decode(bytes, spec: store.spec, options: options)
+            layout = try UpdateCodec.sparseLayout(bytes, spec: store.spec, options: options)
+            if layout == nil { decoded = try UpdateCodec.decode(bytes, spec: store.spec, options: options) }
         } catch {
             reject(origin, rows: 0, reason: "malformed update message: \(error.reason)")
             return false
         }
-        let dense: Bool
+        let dense = layout == nil
+        let step = layout?.globalStep ?? decoded?.globalStep ?? 0
         let rows: Int
-        switch message {
-        case .dense(let d): dense = true; rows = d.variables.count
-        case .sparse(let s): dense = false; rows = s.blocks.reduce(0) { $0 + $1.keys.count }
-        }
+        if let layout { rows = layout.rowCount } else if case .dense(let d) = decoded { rows = d.variables.count } else { rows = 0 }
         if let key = origin.key, let parsed = UpdateCodec.parseKafkaKey(key) {
             let keyDense = parsed.kind == .dense
-            if keyDense != dense || parsed.step != Int64(message.globalStep) {
-                reject(origin, rows: rows, reason: "key \(key) does not match the body (\(dense ? "dense" : "sparse") step \(message.globalStep))")
+            if keyDense != dense || parsed.step != Int64(step) {
+                reject(origin, rows: rows, reason: "key \(key) does not match the body (\(dense ? "dense" : "sparse") step \(step))")
                 return false
             }
         }
         do {
-            let counts = try store.apply(message, options: options)
+            let counts: ApplyCounts
+            if let layout {
+                counts = try store.apply(layout, bytes: bytes)
+            } else if let decoded {
+                counts = try store.apply(decoded, options: options)
+            } else {
+                return false
+            }
             state.recordApplied(partition: origin.partition, offset: origin.offset,
-                                message: UpdateKindStep(dense: dense, step: Int64(message.globalStep)),
+                                message: UpdateKindStep(dense: dense, step: Int64(step)),
                                 rows: dense ? counts.variables : counts.rowsUpdated + counts.rowsInserted,
                                 timestamp: origin.timestamp)
-            logger.debug("applied update", metadata: ["position": "\(origin.position)", "step": "\(message.globalStep)",
+            logger.debug("applied update", metadata: ["position": "\(origin.position)", "step": "\(step)",
                                                       "kind": "\(dense ? "dense" : "sparse")", "rows": "\(rows)"])
             return true
         } catch {

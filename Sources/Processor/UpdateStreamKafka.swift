@@ -118,11 +118,35 @@ final class KafkaUpdateStream: Sendable {
             }
         }
         try consumer.assign(assignments)
+        var waker = FetchWaker()
         while !stop.load(ordering: .relaxed) {
-            for event in consumer.poll(maxMessages: 256, timeout: .milliseconds(100)) {
+            // Behind a known end offset (replay): poll briefly, and wake the fetcher when the queue ran dry.
+            let lagging = state.laggingPartitions()
+            var received = 0
+            // Messages are applied straight from librdkafka's buffer (no copy of the payload).
+            let events = consumer.poll(maxMessages: 256, timeout: waker.pollTimeout(lagging: !lagging.isEmpty)) { m in
+                received += 1
+                handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
+                       value: m.value, timestamp: m.timestamp, topic: topic)
+            }
+            if received > 0 { waker.received() }
+            if events.isEmpty, received == 0, let p = waker.due(lagging) {
+                // librdkafka 2.0 stops fetching a partition while the consumer queue holds
+                // queued.max.messages.kbytes and re-checks only when its broker thread wakes (up to
+                // 1 s later); a request to the partition's leader wakes that thread now. The answer
+                // also refreshes the partition's known end offset.
+                if let marks = try? consumer.watermarks(topic: topic, partition: p, timeout: .seconds(1)) {
+                    state.recordEndOffset(partition: p, end: marks.high)
+                }
+            }
+            for event in events {
                 switch event {
                 case .message(let m):
-                    handle(m)
+                    // The borrowing poll hands messages to its body; an owned one is handled the same way.
+                    m.value.withUnsafeBytes { value in
+                        handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
+                               value: value, timestamp: m.timestamp, topic: topic)
+                    }
                 case .partitionEOF(_, let partition, let offset):
                     state.recordEndOffset(partition: partition, end: offset)
                 case .error(let e) where e.isOffsetOutOfRange:
@@ -135,20 +159,20 @@ final class KafkaUpdateStream: Sendable {
         }
     }
 
-    private func handle(_ m: KafkaMessage) {
-        let expected = next.withLock { $0[m.partition] } ?? settings.startOffset(m.partition)
-        if m.offset < expected { return }  // already applied (re-delivery after a reconnect)
-        if m.offset > expected {
-            let reason = "\(m.topic) partition \(m.partition): offsets \(expected)..<\(m.offset) are missing (dropped by the broker before they were applied)"
+    private func handle(partition: Int32, offset: Int64, key: String?, value: UnsafeRawBufferPointer, timestamp: Int64?, topic: String) {
+        let expected = next.withLock { $0[partition] } ?? settings.startOffset(partition)
+        if offset < expected { return }  // already applied (re-delivery after a reconnect)
+        if offset > expected {
+            let reason = "\(topic) partition \(partition): offsets \(expected)..<\(offset) are missing (dropped by the broker before they were applied)"
             logger.error("\(reason)")
-            state.recordGap(partition: m.partition, expected: expected, received: m.offset, reason: reason,
-                            startOffsetLost: expected == settings.startOffset(m.partition))
+            state.recordGap(partition: partition, expected: expected, received: offset, reason: reason,
+                            startOffsetLost: expected == settings.startOffset(partition))
         }
-        let origin = UpdateApplier.Origin(source: m.topic, partition: m.partition, offset: m.offset,
-                                          key: m.key.map { String(decoding: $0, as: UTF8.self) },
-                                          timestamp: m.timestamp.map { Double($0) / 1000 })
-        applier.apply(m.value, origin: origin)
-        next.withLock { $0[m.partition] = m.offset + 1 }
+        let origin = UpdateApplier.Origin(source: topic, partition: partition, offset: offset,
+                                          key: key,
+                                          timestamp: timestamp.map { Double($0) / 1000 })
+        applier.apply(borrowing: value, origin: origin)
+        next.withLock { $0[partition] = offset + 1 }
     }
 
     /// The wanted offset is gone: report the gap and continue from the low watermark.

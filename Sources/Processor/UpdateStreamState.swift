@@ -203,6 +203,15 @@ public final class UpdateStreamState: Sendable {
         if let lag { metrics.setLag(topic: topicLabel, partition: partition, lag: lag) }
     }
 
+    /// Partitions whose next offset is below their known end offset (replay or catch-up in progress).
+    func laggingPartitions() -> [Int32] {
+        state.withLock { s in
+            var out: [Int32] = []
+            for p in s.snapshot.partitions where (p.lag ?? 0) > 0 { out.append(p.partition) }
+            return out
+        }
+    }
+
     /// Mark the stream as caught up (fs mode: the directory's files present at start are applied).
     func markCaughtUp() {
         state.withLock { s in s.snapshot.caughtUp = true }
