@@ -692,7 +692,7 @@ def render(R):
               "  processor's rate from its `listening:` line to /readyz (its update stream starts just before that line).",
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
-              "- 7: TrainerBenchmark (Trainer module): one thread, batch 512, 18 features dim 16, dnn 128-64-32, Adam.", ""]
+              "- 7: TrainerBenchmark (Trainer module, `odl bench trainer`): 2 threads, batch 512, 18 features dim 16, dnn 128-64-32 with BN, Adam.", ""]
     gen = [(k, R[k]) for k in ("profile_forward", "profile_http", "profile_replay") if R.get(k)]
     if gen:
         lines += ["## Profiles recorded by this run (targets not met; perf cpu-clock, self time)", ""]
