@@ -186,6 +186,11 @@ extension PipelineConfig {
         guard dnn.dropoutRatio.allSatisfy({ $0 >= 0 && $0 < 1 }) else {
             throw fail(.badValue, path + ".dropout_ratio", "dropout_ratio must be in [0, 1)")
         }
+        // Serving and training both compute relu layers (deepfm.md step 4); another activation
+        // would silently give other scores than the model was trained for.
+        guard dnn.activationName == "relu" else {
+            throw fail(.badValue, path + ".activation", "activation \"\(dnn.activation)\" is not supported: odl's DNN layers use relu (tf.nn.relu)")
+        }
     }
 
     private func checkFeature(_ f: EasyRec_FeatureConfig, name: String, prefix: String, inputFields: Set<String>,

@@ -29,9 +29,25 @@ public struct TrainerConfig {
         var pipeline = try PipelineConfig.load(path: path)
         for w in pipeline.warnings { logger.warning("config: unsupported field \(w.path) ignored (\(w.source):\(w.line))") }
         if let e = edits, !e.trimmingCharacters(in: .whitespaces).isEmpty { try pipeline.applyEdits(json: e) }
+        for note in TrainerConfig.ignoredSettings(pipeline) { logger.warning("config: \(note)") }
         if let m = modelDir { pipeline.proto.modelDir = m }
         return try TrainerConfig(pipeline: pipeline, configDirectory: (path as NSString).deletingLastPathComponent,
                                  requireModelDir: requireModelDir)
+    }
+
+    /// Settings that load but do not change what odl trains: dropout (odl trains without it) and
+    /// use_moving_average (odl exports the trained weights themselves).
+    public static func ignoredSettings(_ pipeline: PipelineConfig) -> [String] {
+        var notes: [String] = []
+        let deepfm = pipeline.proto.modelConfig.deepfm
+        for (path, dnn) in [("model_config.deepfm.dnn", deepfm.dnn), ("model_config.deepfm.final_dnn", deepfm.finalDnn)]
+        where dnn.dropoutRatio.contains(where: { $0 > 0 }) {
+            notes.append("\(path).dropout_ratio \(dnn.dropoutRatio) is not applied: odl trains without dropout")
+        }
+        if pipeline.proto.trainConfig.optimizerConfig.contains(where: { $0.useMovingAverage }) {
+            notes.append("train_config.optimizer_config.use_moving_average is not applied: the export holds the trained weights")
+        }
+        return notes
     }
 
     public init(pipeline: PipelineConfig, configDirectory: String, requireModelDir: Bool = true) throws {

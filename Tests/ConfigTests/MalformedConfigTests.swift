@@ -18,6 +18,22 @@ import Testing
         #expect(e.description.hasPrefix("bad.config:22:27: data_config.input_type:"))
     }
 
+    /// DNN layers are relu (deepfm.md); another activation is an error naming the field, not a
+    /// model served with different maths than it was trained with.
+    @Test func onlyReluActivations() throws {
+        for accepted in ["relu", "tf.nn.relu", "tf.keras.activations.relu"] {
+            let text = minimalConfig().replacingOccurrences(of: "hidden_units: [8, 4]", with: "hidden_units: [8, 4] activation: '\(accepted)'")
+            #expect(text != minimalConfig())
+            #expect(try PipelineConfig.load(text: text).deepFM.dnn.activationName == "relu")
+        }
+        for rejected in ["tf.nn.sigmoid", "swish", "tf.nn.relu6", ""] {
+            let text = minimalConfig().replacingOccurrences(of: "hidden_units: [8, 4]", with: "hidden_units: [8, 4] activation: '\(rejected)'")
+            let e = try loadError(text)
+            #expect(e.kind == .badValue && e.path == "model_config.deepfm.dnn.activation", "\(rejected): \(e)")
+            #expect(e.reason.contains("relu"), "\(e)")
+        }
+    }
+
     @Test func badEnumInNestedRepeatedMessage() throws {
         let text = minimalConfig().replacingOccurrences(of: "wide_deep: WIDE", with: "wide_deep: WIDEST")
         let e = try loadError(text)

@@ -23,7 +23,7 @@ import Testing
               model_class: "DeepFM"
               feature_groups { group_name: "wide" feature_names: ["a", "b"] wide_deep: 1 }
               feature_groups { group_name: "deep" feature_names: ["a", "b"] }
-              deepfm { dnn { hidden_units: [4] dropout_ratio: [0.5] activation: "tf.nn.sigmoid" use_bn: false } }
+              deepfm { dnn { hidden_units: [4] dropout_ratio: [0.5] activation: "tf.nn.relu" use_bn: false } }
             }
             """
         // Features have no embedding_dim: the deep group check needs one; give it via a second pass.
@@ -50,7 +50,7 @@ import Testing
         #expect(f.count == 2 && f[0].boundaries == [-1.5, 0, 200] && f[0].rawInputDim == 2)
         #expect(f[1].vocabList == ["x", "y"] && f[1].combiner == "mean")
         #expect(c.wideGroup?.wideDeep == .wide)
-        #expect(c.deepFM.dnn.dropoutRatio == [0.5] && !c.deepFM.dnn.useBn && c.deepFM.dnn.activationName == "sigmoid")
+        #expect(c.deepFM.dnn.dropoutRatio == [0.5] && !c.deepFM.dnn.useBn && c.deepFM.dnn.activationName == "relu")
     }
 
     @Test func unknownFieldsAreSkippedWithAllValueShapes() throws {

@@ -76,3 +76,18 @@ import Testing
         }
     }
 }
+
+/// Settings that load but do not change training are named in the trainer's warnings.
+@Suite struct IgnoredSettingsTests {
+    @Test func dropoutAndMovingAverageAreReported() throws {
+        let base = tinyConfig(bootstrap: "127.0.0.1:9", samples: "s", updates: nil, modelDir: "m")
+        #expect(TrainerConfig.ignoredSettings(try PipelineConfig.load(text: base)).isEmpty)
+        var config = try PipelineConfig.load(text: base)
+        config.proto.modelConfig.deepfm.dnn.dropoutRatio = [0.2, 0]
+        config.proto.trainConfig.optimizerConfig[0].useMovingAverage = true
+        let notes = TrainerConfig.ignoredSettings(config)
+        #expect(notes.count == 2)
+        #expect(notes.contains { $0.hasPrefix("model_config.deepfm.dnn.dropout_ratio") })
+        #expect(notes.contains { $0.hasPrefix("train_config.optimizer_config.use_moving_average") })
+    }
+}
