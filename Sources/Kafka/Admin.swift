@@ -22,6 +22,22 @@ public final class Admin: Sendable {
 
     deinit { close() }
 
+    /// Whether the cluster lists `name`, from a metadata request for all topics (which, unlike a
+    /// request for one topic, never makes an auto-creating broker create it).
+    public func topicExists(_ name: String, timeout: Duration = .seconds(5)) throws(KafkaError) -> Bool {
+        try handle.use("metadata", topic: name) { rk throws(KafkaError) -> Bool in
+            var md: UnsafePointer<rd_kafka_metadata>?
+            let err = rd_kafka_metadata(rk, 1, nil, &md, Int32(timeout.kafkaMilliseconds))
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, operation: "metadata", topic: name) }
+            defer { rd_kafka_metadata_destroy(md) }
+            guard let topics = md.pointee.topics else { return false }
+            for i in 0..<Int(md.pointee.topic_cnt) where topics[i].err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if let t = topics[i].topic, String(cString: t) == name { return true }
+            }
+            return false
+        }
+    }
+
     /// Creates `name`; an existing topic counts as success (`.alreadyExists`).
     public func createTopic(name: String, partitions: Int, replication: Int = 1,
                             timeout: Duration = .seconds(5)) throws(KafkaError) -> TopicCreation {

@@ -22,14 +22,17 @@ public final class KafkaUpdateSink: UpdateSink {
         self.topic = topic
         self.logger = logger
         self.attempts = max(1, attempts)
-        do {
+        create: do {
             let admin = try Admin(bootstrap: server, settings: settings)
+            defer { admin.close() }
+            // An existing topic needs no CreateTopics request (which brokers without it, like the
+            // embedded one, never answer: that would cost the whole admin timeout at every start).
+            if try admin.topicExists(topic, timeout: adminTimeout) { break create }
             switch try admin.createTopic(name: topic, partitions: 1, timeout: adminTimeout) {
             case .created: logger.info("created update topic \(topic) with 1 partition")
             case .alreadyExists: break
             case .unsupported(let e): logger.info("update topic \(topic) not created by admin (\(e.name)); relying on auto-creation")
             }
-            admin.close()
         } catch {
             logger.info("update topic \(topic): admin unavailable (\(error)); relying on auto-creation")
         }

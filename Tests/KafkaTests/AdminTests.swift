@@ -23,6 +23,22 @@ struct AdminTests {
         #expect(broker.stop() == 0)
     }
 
+    @Test("topicExists sees pre-created topics and does not create the ones it asks about")
+    func topicExistsDoesNotAutoCreate() async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "present:2"])
+        let bootstrap = broker.bootstrap
+        try await onThread {
+            let admin = try Admin(bootstrap: bootstrap)
+            defer { admin.close() }
+            let start = ContinuousClock.now
+            #expect(try admin.topicExists("present"))
+            #expect(ContinuousClock.now - start < .seconds(2))
+            #expect(try admin.topicExists("absent") == false)
+            #expect(try admin.topicExists("absent") == false)  // asking did not auto-create it
+        }
+        #expect(broker.stop() == 0)
+    }
+
     @Test("bad settings are typed errors naming the key")
     func badSettings() throws {
         do {
