@@ -83,7 +83,7 @@ public final class ProcessorServer: Sendable {
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
             "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
-            "seconds": "\((ContinuousClock.now - started))",
+            "seconds": "\((ContinuousClock.now - started))", "simd": "\(SIMDLevel.current.rawValue)",
         ])
     }
 
