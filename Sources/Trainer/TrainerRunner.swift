@@ -60,9 +60,14 @@ public enum TrainerRunner {
             let ref = try CheckpointStore.resolve(path: proto.trainConfig.fineTuneCheckpoint)
             let c = try CheckpointStore.read(ref, spec: config.spec)
             model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
+            // Like EasyRec, the optimizer's slots come along when the checkpoint has them under the
+            // same names (same optimizer): a fresh Adam would take full-size sign steps at first.
+            var state: [String: (shape: [Int], values: [Float])] = [:]
+            for s in c.slots { state[s.name] = (s.shape, s.values) }
+            let slots = model.restoreMatchingOptimizerState(state)
             model.globalStep = 0
             fineTuneOffsets = c.inputOffsets
-            logger.info("initialised from fine_tune_checkpoint \(ref.path) (step \(c.globalStep)); global_step restarts at 0")
+            logger.info("initialised from fine_tune_checkpoint \(ref.path) (step \(c.globalStep)); global_step restarts at 0; \(slots.restored.count) optimizer slots restored, \(slots.fresh.count) start fresh")
         } else {
             let params = TrainableDeepFM.initialParameters(spec: config.spec, seed: options.seed)
             model = try TrainableDeepFM(spec: config.spec, parameters: params, optimizer: optimizer, seed: options.seed)

@@ -29,8 +29,8 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Page views today: streamed and scored.")
     var todayPages: Int = WorldConfig().todayPages
 
-    @Option(help: "Passes over yesterday for the base.")
-    var epochs: Int = 1
+    @Option(help: "Passes over yesterday (shuffled once) for the base.")
+    var epochs: Int = DemoOptions().epochs
 
     @Option(help: "Samples per second produced to the sample topic.")
     var rate: Double = 300

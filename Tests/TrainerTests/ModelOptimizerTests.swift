@@ -205,4 +205,33 @@ struct ModelOptimizerTests {
             try m.restoreOptimizerState(state)
         }
     }
+
+    @Test("fine-tune restores the matching optimizer slots and leaves the rest fresh")
+    func matchingStateForFineTune() throws {
+        let spec = ModelFixtures.spec()
+        let a = try TrainableDeepFM(spec: spec, parameters: ModelFixtures.parameters(spec: spec, seed: 4), optimizer: ModelFixtures.adam, seed: 9)
+        for s in 0..<3 {
+            let (b, l) = ModelFixtures.batch(size: 8, seed: UInt64(s))
+            _ = a.trainStep(batch: b, labels: l)
+        }
+        var state = a.optimizerState()
+        let kernel = "deep_feature/dnn_0/kernel/Adam"
+        state[kernel] = ([1], [0])                        // wrong shape: stays fresh
+        state["some_other_optimizer/slot"] = ([1], [1])   // unknown: ignored
+        let b = try TrainableDeepFM(spec: spec, parameters: a.parameters(), optimizer: ModelFixtures.adam, seed: 9)
+        let fresh = b.optimizerState()
+        let result = b.restoreMatchingOptimizerState(state)
+        #expect(result.fresh == [kernel])
+        #expect(result.restored.count == fresh.count - 1 && result.restored.contains("beta1_power"))
+        let after = b.optimizerState()
+        for (name, v) in after where name != kernel { #expect(v.values == state[name]?.values, "\(name) not restored") }
+        #expect(after[kernel]?.values == fresh[kernel]?.values)
+        // A different optimizer's checkpoint restores nothing and changes nothing.
+        let g = try TrainableDeepFM(spec: spec, parameters: a.parameters(),
+                                    optimizer: OptimizerSettings(kind: .defaultAdagrad, learningRate: .constant(0.05)), seed: 9)
+        let before = g.optimizerState().mapValues(\.values)
+        #expect(g.restoreMatchingOptimizerState(a.optimizerState()).restored.isEmpty)
+        #expect(g.optimizerState().mapValues(\.values) == before)
+    }
 }
+

@@ -91,6 +91,14 @@ import Testing
         let onlineStart = try CheckpointStore.read(try CheckpointStore.resolve(path: dir + "/online/model.ckpt-0"), spec: spec)
         #expect(onlineStart.parameters == baseFinal.parameters)
         #expect(onlineStart.globalStep == 0)
+        // The optimizer comes along too (EasyRec restores every checkpoint variable of the same
+        // name): Adam's slots and beta powers continue from the base instead of starting fresh.
+        let baseSlots = Dictionary(uniqueKeysWithValues: baseFinal.slots.map { ($0.name, $0) })
+        #expect(!onlineStart.slots.isEmpty && onlineStart.slots.count == baseFinal.slots.count)
+        for slot in onlineStart.slots {
+            #expect(baseSlots[slot.name]?.values == slot.values, "slot \(slot.name) not restored from the base")
+        }
+        #expect(baseSlots["beta1_power"].map { $0.values[0] < 0.9 } == true)
         // A second run on the same model_dir resumes its own checkpoint (step 8), not the fine-tune base.
         let again = try TrainerRunner.run(TrainOptions(configPath: dir + "/online.config"), logger: Logger(label: "test"))
         #expect(again.globalStep == 16)

@@ -151,6 +151,11 @@ final class E2EScenario: Sendable {
         online.proto.trainConfig.fineTuneCheckpoint = base.baseDir
         online.proto.fgJsonPath = base.fgPath
         online.proto.modelDir = onlineDir
+        // The scenarios cut their streams into whole batches of 32 and expect updates every 10
+        // steps, whatever the demo model's own online batch and cadence are.
+        online.proto.dataConfig.batchSize = 32
+        online.proto.trainConfig.incrSaveConfig.denseSaveSteps = 10
+        online.proto.trainConfig.incrSaveConfig.sparseSaveSteps = 10
         if let checkpointSteps { online.proto.trainConfig.saveCheckpointsSteps = checkpointSteps }
         try online.validate()
         onlineConfig = dir + "/online.config"

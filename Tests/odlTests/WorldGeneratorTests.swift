@@ -1,3 +1,4 @@
+import FG
 import Foundation
 import Testing
 @testable import odl
@@ -93,6 +94,27 @@ import Testing
         #expect(category.count == ids.count)
         let hour = try #require((context["hour"] as? [String: Any])?["features"] as? [[String: Any]])
         #expect(hour.count == 1 && hour[0]["int_feature"] as? Int == page.hour)
+    }
+
+    /// Samples are rendered from `fgRequest()` directly; it must be exactly what FG parses from
+    /// the predict request the processors receive, so trainer and processors see the same features.
+    @Test func directFGRequestEqualsTheParsedPredictRequest() throws {
+        let w = try WorldGenerator.generate(Self.small)
+        let renderer = try FGSampleRenderer(fgJSONPath: E2EPaths.packageRoot + "/models/demo/fg.json", separator: ",")
+        for page in w.yesterday.prefix(50) + w.today.prefix(50) {
+            let f = w.features(of: page)
+            let parsed = try FGRequest.parseJSON(Array(try f.predictRequestData()))
+            #expect(f.fgRequest() == parsed, "page \(page.index)")
+            let labels = page.impressions.map(\.label)
+            #expect(try renderer.sampleLines(f, labels: labels) == renderer.sampleLines(parsed, labels: labels))
+        }
+    }
+
+    @Test func shuffledYesterdayIsASeededPermutation() {
+        let lines = (0..<500).map { "line \($0)" }
+        let a = WorldFiles.shuffled(lines, seed: 7), b = WorldFiles.shuffled(lines, seed: 7)
+        #expect(a == b && a != lines && a.sorted() == lines.sorted())
+        #expect(WorldFiles.shuffled(lines, seed: 8) != a)
     }
 
     @Test func badConfigIsRejectedWithTheFieldName() {

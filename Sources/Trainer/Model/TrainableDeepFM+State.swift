@@ -101,4 +101,42 @@ extension TrainableDeepFM {
             if let b2 = state["beta2_power"]?.values.first { beta2Power = b2 }
         }
     }
+
+    /// Fine-tuning (EasyRec's `fine_tune_checkpoint` restores every global variable the
+    /// checkpoint holds under the same name, optimizer slots and beta powers included): copies
+    /// each entry of `state` whose name and shape match a slot of this model and optimizer;
+    /// the others keep their fresh values. Returns the names restored and the ones left fresh.
+    @discardableResult
+    public func restoreMatchingOptimizerState(_ state: [String: (shape: [Int], values: [Float])])
+        -> (restored: [String], fresh: [String]) {
+        var restored: [String] = [], fresh: [String] = []
+        func matching(_ name: String, _ want: [Int], count: Int) -> [Float]? {
+            guard let got = state[name], got.shape == want, got.values.count == count else {
+                fresh.append(name)
+                return nil
+            }
+            restored.append(name)
+            return got.values
+        }
+        for (si, slot) in slotNames.enumerated() {
+            for id in layout.trainableDense {
+                let v = spec.denseVariables[id]
+                if let b = slotBuffer(dense: true, table: nil, index: si),
+                   let values = matching("\(v.name)/\(slot)", v.shape, count: v.elementCount) {
+                    b.copy(from: values, to: denseOffsets[id])
+                }
+            }
+            for t in tables {
+                if let b = slotBuffer(dense: false, table: t, index: si),
+                   let values = matching("\(t.name)/\(slot)", [t.rowCount, t.dim], count: t.rowCount * t.dim) {
+                    b.copy(from: values, to: 0)
+                }
+            }
+        }
+        if case .adam = optimizer.kind {
+            if let b1 = matching("beta1_power", [], count: 1) { beta1Power = b1[0] }
+            if let b2 = matching("beta2_power", [], count: 1) { beta2Power = b2[0] }
+        }
+        return (restored.sorted(), fresh.sorted())
+    }
 }

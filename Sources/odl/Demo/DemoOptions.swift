@@ -5,8 +5,8 @@ struct DemoOptions: Sendable {
     var modelDir = "models/demo"
     var odlBinary: String?
     var world = WorldConfig()
-    /// Passes over yesterday's samples for the offline base.
-    var epochs = 1
+    /// Passes over yesterday's samples (one fixed shuffle of them) for the offline base.
+    var epochs = 5
     var baseBatchSize = 128
     /// The online trainer's batch size (from the config), to relate model steps to samples.
     var onlineBatchSize = 32

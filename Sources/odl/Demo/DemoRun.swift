@@ -95,7 +95,10 @@ struct DemoRun {
         DemoLog.say(results.worldSummary)
 
         // 3. Configs: offline base (files, no incremental updates) and online (Kafka in and out).
-        let yesterdayPath = work + "/world/" + WorldFiles.yesterdayFile
+        // The base reads yesterday in one fixed, seeded shuffle (time order would end every pass
+        // on the last hours' users and items), `epochs` times.
+        let yesterdayPath = work + "/world/yesterday_shuffled.csv"
+        try WorldFiles.writeLines(WorldFiles.shuffled(rendered.yesterdaySamples, seed: options.world.seed), to: yesterdayPath)
         let baseDir = work + "/base", onlineDir = work + "/online", exportDir = work + "/export"
         var base = try PipelineConfig.load(path: configPath)
         base.proto.trainInputPath = Array(repeating: yesterdayPath, count: max(1, options.epochs)).joined(separator: ",")

@@ -17,10 +17,14 @@ struct FGSampleRenderer: Sendable {
     /// FG output names, in sample order (after the label).
     var outputNames: [String] { plan.outputNames }
 
-    /// One sample line per item of the page.
+    /// One sample line per item of the page (FG fed ``PageFeatures/fgRequest()``, which equals
+    /// the parsed predict request).
     func sampleLines(_ page: PageFeatures, labels: [Int]) throws -> [String] {
-        let body = try page.predictRequestData()
-        let request = try FGRequest.parseJSON(Array(body))
+        try sampleLines(page.fgRequest(), labels: labels)
+    }
+
+    /// One sample line per item of an FG request.
+    func sampleLines(_ request: FGRequest, labels: [Int]) throws -> [String] {
         let rendered = try plan.renderSamples(request)
         guard rendered.count == labels.count else {
             throw WorldError.badConfig(field: "fg", reason: "FG produced \(rendered.count) items for \(labels.count) labels")

@@ -11,7 +11,7 @@ struct WorldConfig: Sendable, Codable, Equatable {
     /// New items born per world hour, yesterday and today alike.
     var newItemsPerHour = 8.0
     /// Page views per day; every page shows `itemsPerPage` distinct items to one user.
-    var yesterdayPages = 40000
+    var yesterdayPages = 120000
     var todayPages = 4000
     var itemsPerPage = 5
     /// An item's popularity halves every this many hours after its birth.

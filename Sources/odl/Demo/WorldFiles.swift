@@ -98,6 +98,14 @@ enum WorldFiles {
         }
     }
 
+    /// A deterministic Fisher-Yates shuffle of `lines` (the same seed, the same order).
+    static func shuffled(_ lines: [String], seed: UInt64) -> [String] {
+        var out = lines
+        var rng = DemoRandom(seed: seed, stream: 9)
+        for i in stride(from: out.count - 1, to: 0, by: -1) { out.swapAt(i, rng.index(i + 1)) }
+        return out
+    }
+
     static func writeLines(_ lines: [String], to path: String) throws {
         var text = lines.joined(separator: "\n")
         if !lines.isEmpty { text += "\n" }
