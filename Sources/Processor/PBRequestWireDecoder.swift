@@ -24,39 +24,13 @@ enum PBRequestWireDecoder {
                 guard let v = r.varint() else { return nil }
                 out.debugLevel = Int32(truncatingIfNeeded: v)
             case (2, 2):
-                guard var entry = r.sub() else { return nil }
-                var key = "", value = PBFeature(), sawKey = false, sawValue = false
-                while !entry.atEnd {
-                    guard let (f, w) = entry.tag() else { return nil }
-                    if f == 1 && w == 2 && !sawKey {
-                        guard let k = entry.string() else { return nil }
-                        key = k; sawKey = true
-                    } else if f == 2 && w == 2 && !sawValue {
-                        guard var sub = entry.sub(), let v = feature(&sub) else { return nil }
-                        value = v; sawValue = true
-                    } else {
-                        return nil
-                    }
-                }
+                guard let (key, value) = mapEntry(&r, default: PBFeature(), value: feature) else { return nil }
                 out.userFeatures[key] = value
             case (3, 2):
                 guard let s = r.string() else { return nil }
                 out.itemIds.append(s)
             case (4, 2):
-                guard var entry = r.sub() else { return nil }
-                var key = "", value = PBContextFeatures(), sawKey = false, sawValue = false
-                while !entry.atEnd {
-                    guard let (f, w) = entry.tag() else { return nil }
-                    if f == 1 && w == 2 && !sawKey {
-                        guard let k = entry.string() else { return nil }
-                        key = k; sawKey = true
-                    } else if f == 2 && w == 2 && !sawValue {
-                        guard var sub = entry.sub(), let v = contextFeatures(&sub) else { return nil }
-                        value = v; sawValue = true
-                    } else {
-                        return nil
-                    }
-                }
+                guard let (key, value) = mapEntry(&r, default: PBContextFeatures(), value: contextFeatures) else { return nil }
                 out.contextFeatures[key] = value
             case (5, 0):
                 guard let v = r.varint() else { return nil }
@@ -66,6 +40,27 @@ enum PBRequestWireDecoder {
             }
         }
         return out
+    }
+
+    /// One map entry (a length-delimited field holding key 1 and value 2, each at most once;
+    /// a missing key is "" and a missing value the default message, as protobuf says).
+    private static func mapEntry<V>(_ r: inout WireReader, default empty: V,
+                                    value decode: (inout WireReader) -> V?) -> (String, V)? {
+        guard var entry = r.sub() else { return nil }
+        var key = "", value = empty, sawKey = false, sawValue = false
+        while !entry.atEnd {
+            guard let (f, w) = entry.tag() else { return nil }
+            if f == 1 && w == 2 && !sawKey {
+                guard let k = entry.string() else { return nil }
+                key = k; sawKey = true
+            } else if f == 2 && w == 2 && !sawValue {
+                guard var sub = entry.sub(), let v = decode(&sub) else { return nil }
+                value = v; sawValue = true
+            } else {
+                return nil
+            }
+        }
+        return (key, value)
     }
 
     private static func contextFeatures(_ r: inout WireReader) -> PBContextFeatures? {
