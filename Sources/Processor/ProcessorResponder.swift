@@ -85,11 +85,15 @@ public struct ProcessorResponder: HTTPResponder {
     }
 
     private func predictUnmetered(_ request: Request) async -> Response {
+        var signedMD5: String?
         if let token = settings.token {
-            guard let given = request.headers[.authorization], EASAuth.accepts(given, token: token, request: request)
-            else {
+            let verdict = request.headers[.authorization].map { EASAuth.verify($0, token: token, request: request) } ?? .rejected
+            switch verdict {
+            case .rejected:
                 return text(.unauthorized, request.headers[.authorization] == nil
                             ? "missing Authorization header\n" : "wrong Authorization token\n")
+            case .accepted: break
+            case .signedBody(let md5): signedMD5 = md5
             }
         }
         guard inFlight.enter(limit: settings.limits.maxConcurrentRequests) else {
@@ -109,7 +113,11 @@ public struct ProcessorResponder: HTTPResponder {
             return answer(PredictCodec.errorResponse(failure), format: .json, status: .badRequest, request: request)
         }
         do {
-            let body = try await readBody(request)
+            let (raw, body) = try await readBody(request)
+            // A signature covers the Content-MD5 header; the header must then describe this body.
+            if let signedMD5, !EASAuth.contentMD5Matches(signedMD5, body: raw) {
+                return text(.unauthorized, "Content-MD5 \(signedMD5) does not match the request body\n")
+            }
             let decoded = try PredictCodec.decodeRequest(body, format: format)
             let response = try await handler.predict(decoded)
             metrics.itemsScored.increment(by: response.itemIds.count)
@@ -119,8 +127,8 @@ public struct ProcessorResponder: HTTPResponder {
         }
     }
 
-    /// The body, gzip-inflated when sent with `Content-Encoding: gzip`, within the size limit.
-    private func readBody(_ request: Request) async throws(PredictFailure) -> [UInt8] {
+    /// The body as sent and gzip-inflated when sent with `Content-Encoding: gzip`, within the size limit.
+    private func readBody(_ request: Request) async throws(PredictFailure) -> (raw: [UInt8], body: [UInt8]) {
         let limit = settings.limits.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
             throw PredictFailure("request body of \(length) bytes exceeds the limit of \(limit) bytes")
@@ -135,10 +143,10 @@ public struct ProcessorResponder: HTTPResponder {
         let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
         switch encoding {
         case "", "identity":
-            return raw
+            return (raw, raw)
         case "gzip", "x-gzip":
             do {
-                return try GzipCodec.decompress(raw, limit: limit)
+                return (raw, try GzipCodec.decompress(raw, limit: limit))
             } catch {
                 throw PredictFailure("Content-Encoding gzip: \(error.description)")
             }

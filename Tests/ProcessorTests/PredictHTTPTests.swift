@@ -231,15 +231,27 @@ import Testing
         #expect(try await server.post(body: body).status == 401)
         #expect(try await server.post(body: body, headers: ["Authorization": "nope"]).status == 401)
         #expect(try await server.post(body: body, headers: ["Authorization": "s3cret"]).status == 200)
-        // The EAS SDK signature (HMAC-SHA1 of method, MD5, type, date, path with the token).
+        // The EAS SDK signature (HMAC-SHA1 of method, MD5, type, date, path with the token); the
+        // signed Content-MD5 (hex as the Python SDK writes it, or base64) must be the body's.
         let date = "Sun, 29 Nov 2026 06:00:00 GMT"
-        let canonical = "POST\nabc123\napplication/octet-stream\n\(date)\n/api/predict/test"
-        let signature = Data(HMACSHA1.mac(key: Array("s3cret".utf8), message: Array(canonical.utf8))).base64EncodedString()
-        let signed = try await server.post(body: body, headers: [
-            "Authorization": "EAS \(signature)", "Content-MD5": "abc123", "Date": date,
-            "Content-Type": "application/octet-stream",
-        ])
-        #expect(signed.status == 200)
+        func signedPost(md5: String, body: [UInt8]) async throws -> Int {
+            let canonical = "POST\n\(md5)\napplication/octet-stream\n\(date)\n/api/predict/test"
+            let signature = Data(HMACSHA1.mac(key: Array("s3cret".utf8), message: Array(canonical.utf8))).base64EncodedString()
+            return try await server.post(body: body, headers: [
+                "Authorization": "EAS \(signature)", "Content-MD5": md5, "Date": date,
+                "Content-Type": "application/octet-stream",
+            ]).status
+        }
+        let digest = MD5.hash(body)
+        let hex = digest.map { String(format: "%02x", $0) }.joined()
+        #expect(try await signedPost(md5: hex, body: body) == 200)
+        #expect(try await signedPost(md5: hex.uppercased(), body: body) == 200)
+        #expect(try await signedPost(md5: Data(digest).base64EncodedString(), body: body) == 200)
+        // A valid signature over another body's MD5: the body was changed on the way.
+        var tampered = body
+        tampered[tampered.count - 1] ^= 1
+        #expect(try await signedPost(md5: hex, body: tampered) == 401)
+        #expect(try await signedPost(md5: "abc123", body: body) == 401)
         #expect(try await server.get("/healthz").status == 200)
         #expect(try await server.get("/status").status == 200)
         await server.stop()

@@ -16,6 +16,17 @@ import Testing
         #expect(try GzipCodec.decompress(GzipCodec.compress([]), limit: 10) == [])
     }
 
+    @Test func md5KnownAnswers() {
+        func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
+        // RFC 1321 appendix A.5.
+        #expect(hex(MD5.hash([])) == "d41d8cd98f00b204e9800998ecf8427e")
+        #expect(hex(MD5.hash(Array("abc".utf8))) == "900150983cd24fb0d6963f7d28e17f72")
+        #expect(hex(MD5.hash(Array("message digest".utf8))) == "f96b697d7cb7938d525a2f31aaf161d0")
+        #expect(hex(MD5.hash(Array("12345678901234567890123456789012345678901234567890123456789012345678901234567890".utf8)))
+                == "57edf4a22be3c955ac49da2e2107b67a")
+        #expect(hex(MD5.hash([UInt8](repeating: 0x61, count: 1_000))) == "cabe45dcc9ae5b66ba86600cca6b8ba8")
+    }
+
     @Test func hmacSHA1KnownAnswers() {
         func hex(_ b: [UInt8]) -> String { b.map { String(format: "%02x", $0) }.joined() }
         #expect(hex(HMACSHA1.sha1(Array("abc".utf8))) == "a9993e364706816aba3e25717850c26c9cd0d89d")
