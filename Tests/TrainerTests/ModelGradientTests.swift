@@ -8,19 +8,8 @@ import Inference
 /// independent float64 reference model.
 @Suite("Model gradients")
 struct ModelGradientTests {
-    struct Case: CustomStringConvertible, Sendable {
-        var name: String
-        var wideDim: Int
-        var finalDnn: [Int]?
-        var useBN: Bool
-        var description: String { name }
-    }
-
-    static let cases: [Case] = [
-        Case(name: "final_dnn + BN, wide dim 2", wideDim: 2, finalDnn: [3], useBN: true),
-        Case(name: "deep_logits, no BN", wideDim: 1, finalDnn: nil, useBN: false),
-        Case(name: "deep_logits + BN", wideDim: 1, finalDnn: nil, useBN: true),
-    ]
+    typealias Case = ModelShapeCase
+    static let cases = ModelShapeCase.all
 
     @Test("shared embedding tables (embedding_name): gradients of both features meet in one table")
     func sharedTables() throws {

@@ -8,19 +8,8 @@ import Inference
 /// (`DeepFMPredictor`) on the same parameters: the deepfm.md numerical contract (1e-6 on probs).
 @Suite("Model parity with Inference")
 struct ModelInferenceParityTests {
-    struct Case: CustomStringConvertible, Sendable {
-        var name: String
-        var wideDim: Int
-        var finalDnn: [Int]?
-        var useBN: Bool
-        var description: String { name }
-    }
-
-    static let cases: [Case] = [
-        Case(name: "final_dnn + BN, wide dim 2", wideDim: 2, finalDnn: [3], useBN: true),
-        Case(name: "deep_logits, no BN", wideDim: 1, finalDnn: nil, useBN: false),
-        Case(name: "deep_logits + BN", wideDim: 1, finalDnn: nil, useBN: true),
-    ]
+    typealias Case = ModelShapeCase
+    static let cases = ModelShapeCase.all
 
     @Test("hand-built test specs name and number variables as ModelSpec.make", arguments: cases)
     func namingAgrees(_ c: Case) throws {

@@ -3,6 +3,21 @@ import FG
 import Inference
 @testable import Trainer
 
+/// The model shapes the gradient and parity suites run over: final_dnn or deep_logits, BN on or off.
+struct ModelShapeCase: CustomStringConvertible, Sendable {
+    var name: String
+    var wideDim: Int
+    var finalDnn: [Int]?
+    var useBN: Bool
+    var description: String { name }
+
+    static let all: [ModelShapeCase] = [
+        ModelShapeCase(name: "final_dnn + BN, wide dim 2", wideDim: 2, finalDnn: [3], useBN: true),
+        ModelShapeCase(name: "deep_logits, no BN", wideDim: 1, finalDnn: nil, useBN: false),
+        ModelShapeCase(name: "deep_logits + BN", wideDim: 1, finalDnn: nil, useBN: true),
+    ]
+}
+
 /// A straightforward float64 DeepFM (deepfm.md), written independently of the trainer's
 /// pointer code: the oracle for gradient checks and inference comparisons.
 struct ReferenceDeepFM {

@@ -234,6 +234,16 @@ final class E2EScenario: Sendable {
         try await trainer.expectSuccess(timeout: 90)
     }
 
+    /// Waits (up to `timeout` s) until the processor applied at least `count` update messages;
+    /// the caller checks the count afterwards.
+    func waitSomeApplied(_ client: ProcessorClient, atLeast count: Int, timeout: Double) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let st = try? await client.status(), (StatusSnapshot(json: st).messagesApplied ?? 0) >= count { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+
     /// Waits until the processor consumed the whole update topic; returns its final status and the topic's size.
     func waitApplied(_ client: ProcessorClient, timeout: Double) async throws -> (StatusSnapshot, Int64) {
         let deadline = Date().addingTimeInterval(timeout)

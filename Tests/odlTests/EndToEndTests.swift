@@ -55,11 +55,7 @@ import Testing
         let half = samples.count / 2 / 32 * 32
         try await s.produce(samples[..<half])
         // Wait until A applied some updates, then crash it while the trainer keeps publishing.
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let st = try? await aClient.status(), (StatusSnapshot(json: st).messagesApplied ?? 0) >= 2 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await s.waitSomeApplied(aClient, atLeast: 2, timeout: 60)
         let appliedBeforeKill = StatusSnapshot(json: try await aClient.status()).messagesApplied ?? 0
         #expect(appliedBeforeKill >= 2, "processor A applied updates before the crash")
         #expect(trainer.child.isRunning, "the trainer is still running at the crash")
@@ -178,11 +174,7 @@ extension EndToEndTests {
         let samples = s.base.todaySamples
         let part = samples.count / 2 / 32 * 32
         try await s.produce(samples[..<part])
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline {
-            if let st = try? await liveClient.status(), (StatusSnapshot(json: st).messagesApplied ?? 0) >= 2 { break }
-            try await Task.sleep(for: .milliseconds(100))
-        }
+        try await s.waitSomeApplied(liveClient, atLeast: 2, timeout: 60)
         // The rest of the stream is produced slowly, across the outage (the producer retries).
         async let rest: Void = s.produce(samples[part...], chunk: 64, pause: 0.25)
         try await Task.sleep(for: .milliseconds(600))
