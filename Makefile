@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean bench
+.PHONY: deps build release test demo clean bench easyrec-fixture easyrec-venv kafka-python
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -29,7 +29,7 @@ release: deps
 	$(SWIFT) build -c release --product odl
 
 ## test: unit, integration and multi-process tests
-test: deps
+test: deps kafka-python
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
@@ -52,6 +52,34 @@ bench: deps
 	@$(BENCH_PY) -c "import onnx, onnxruntime, numpy" 2>/dev/null || $(BENCH_PY) -m pip install -q onnx onnxruntime numpy
 	$(SWIFT) build -c release --product odl
 	BENCH_PYTHON=$(BENCH_PY) ODL=$(BIN_RELEASE) python3 bench/run.py
+
+## easyrec-venv: private venv with real EasyRec 0.7.1 on TensorFlow 2.15 (~3 min, 1.9 GB), patched to run
+## there (scripts/easyrec-fixture/patch_easyrec.py). Only `make easyrec-fixture` needs it, never `make test`.
+EASYREC_VENV := $(HOME)/.cache/odl/easyrec-venv
+EASYREC_PY := $(EASYREC_VENV)/bin/python
+easyrec-venv:
+	@[ -x $(EASYREC_PY) ] || python3 -m venv $(EASYREC_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(EASYREC_VENV); }
+	@$(EASYREC_PY) -c "import easy_rec, tensorflow, numpy; assert numpy.__version__ < '2'" 2>/dev/null || { \
+	  $(EASYREC_PY) -m pip install -q 'tensorflow-cpu==2.15.*' && \
+	  $(EASYREC_PY) -m pip install -q pai-easy-rec==0.7.1 && \
+	  $(EASYREC_PY) -m pip install -q 'numpy<2' 'pandas<2.3' 'scipy<1.14' 'scikit-learn<1.6' 'matplotlib<3.10' 'pyarrow<18'; }
+	$(EASYREC_PY) scripts/easyrec-fixture/patch_easyrec.py
+
+## easyrec-fixture: regenerate Tests/Fixtures/easyrec with real EasyRec (train, export, continue, updates,
+## TensorFlow's predictions; ~10 min on 2 cores). The committed fixture is what `make test` uses.
+easyrec-fixture: easyrec-venv
+	$(EASYREC_PY) scripts/easyrec-fixture/make_fixture.py --out Tests/Fixtures/easyrec
+
+## kafka-python: private venv with kafka-python 2.0.2 (the client EasyRec's trainer uses; 2.0.2 still takes
+## the producer settings EasyRec 0.7.1 passes), for the tests that send the fixture's update messages
+## with scripts/easyrec-fixture/send_updates.py
+KAFKA_PYTHON_VENV := $(HOME)/.cache/odl/kafka-python-venv
+kafka-python:
+	@[ -x $(KAFKA_PYTHON_VENV)/bin/python ] || python3 -m venv $(KAFKA_PYTHON_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(KAFKA_PYTHON_VENV); }
+	@$(KAFKA_PYTHON_VENV)/bin/python -c "import kafka; assert kafka.__version__ == '2.0.2'" 2>/dev/null || \
+	  $(KAFKA_PYTHON_VENV)/bin/python -m pip install -q --disable-pip-version-check 'kafka-python==2.0.2'
 
 clean:
 	rm -rf .build
