@@ -68,8 +68,10 @@ easyrec-venv:
 
 ## easyrec-fixture: regenerate Tests/Fixtures/easyrec with real EasyRec (train, export, continue, updates,
 ## TensorFlow's predictions; ~10 min on 2 cores). The committed fixture is what `make test` uses.
+## EASYREC_FIXTURE_OUT=DIR writes it elsewhere (to compare a regeneration with the committed one).
+EASYREC_FIXTURE_OUT ?= Tests/Fixtures/easyrec
 easyrec-fixture: easyrec-venv
-	$(EASYREC_PY) scripts/easyrec-fixture/make_fixture.py --out Tests/Fixtures/easyrec
+	$(EASYREC_PY) scripts/easyrec-fixture/make_fixture.py --out $(EASYREC_FIXTURE_OUT)
 
 ## kafka-python: private venv with kafka-python 2.0.2 (the client EasyRec's trainer uses; 2.0.2 still takes
 ## the producer settings EasyRec 0.7.1 passes), for the tests that send the fixture's update messages
