@@ -6,12 +6,22 @@ public struct FGPlan: Sendable {
     /// Output slot names in fg.json order.
     public let outputNames: [String]
     let compiled: [CompiledFeature]
+    /// Request feature names the plan reads (fg.json *input* names, sequence columns and their
+    /// `<sequence>__<field>` keys); a request feature outside this set is ignored.
+    public let requestFieldNames: Set<String>
 
     public init(config: FGConfig, limits: FGLimits = FGLimits()) {
         self.config = config
         self.limits = limits
         self.outputNames = config.outputNames
         self.compiled = config.features.map { CompiledFeature($0, limits: limits) }
+        var names = Set<String>()
+        for f in compiled {
+            for input in f.inputs { names.insert(input.field) }
+            names.formUnion(f.sequenceKeys)
+            if let seq = f.feature.sequence { names.insert(seq.column) }
+        }
+        requestFieldNames = names
     }
 
     /// A reusable output buffer for this plan.

@@ -11,6 +11,14 @@ public enum FeatureMode: Sendable {
     /// No fg.json: request features feed input fields by name (fg.md section 5).
     case bypass(SampleSchema)
 
+    /// Request feature names the model reads (bypass mode: its input fields).
+    var readFieldNames: Set<String> {
+        switch self {
+        case .fg(let plan): return plan.requestFieldNames
+        case .bypass(let schema): return Set(schema.names)
+        }
+    }
+
     var slotNames: [String] {
         switch self {
         case .fg(let plan): return plan.outputNames
@@ -33,6 +41,7 @@ public final class ModelScorer: PredictHandling {
     /// Requests with at least this many items run on `pool`.
     let offloadItems: Int
     let pool: NIOThreadPool?
+    let nonFinite: NonFiniteFeaturePolicy
     private let scratchPool = Mutex<[Scratch]>([])
 
     struct Scratch: Sendable {
@@ -50,8 +59,10 @@ public final class ModelScorer: PredictHandling {
     }
 
     public init(store: ParameterStore, mode: FeatureMode, itemTable: ItemFeatureTable?, outputs: [ModelOutput],
-                limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?) throws(SetupError) {
+                limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?,
+                nonFinite: NonFiniteFeaturePolicy = .reject) throws(SetupError) {
         self.store = store
+        self.nonFinite = nonFinite
         do {
             forward = try DeepFMPredictor(spec: store.spec)
         } catch {
@@ -154,7 +165,12 @@ public final class ModelScorer: PredictHandling {
         case .none: return nil
         case .intFeature(let v): return .int(Int64(v))
         case .longFeature(let v): return .int(v)
-        case .floatFeature(let v): return .float(Double(v))
+        case .floatFeature(let v):
+            guard v.isFinite else {
+                if nonFinite == .missing { return nil }
+                throw PredictFailure("\(field()): float_feature is \(v), not a finite number (send a number, or leave the feature out; `odl serve --non-finite-features missing` treats it as missing)")
+            }
+            return .float(Double(v))
         case .stringFeature(let s):
             if s.utf8.count > limits.maxValuesPerFeature {  // cheap pre-check before counting separators
                 var values = 1
@@ -196,6 +212,8 @@ public final class ModelScorer: PredictHandling {
             }
         }
         if request.debugLevel >= 1 {
+            let ignored = ignoredFeatures(request)
+            if !ignored.isEmpty { response.rawFeatures[Self.ignoredFeaturesKey] = ignored.joined(separator: ",") }
             for (i, id) in ids.enumerated() {
                 response.generateFeatures[id] = request.debugLevel == 3
                     ? s.features.renderSample(item: i) : Self.readable(s.features, item: i)
@@ -203,6 +221,16 @@ public final class ModelScorer: PredictHandling {
         }
         response.itemIds = ids
         return response
+    }
+
+    /// Key in `raw_features` of debug answers: the request features the model does not read, comma-separated.
+    public static let ignoredFeaturesKey = "ignored_request_features"
+
+    /// Request feature names (user and context) that neither fg.json nor the item table reads, sorted.
+    func ignoredFeatures(_ request: FGRequest) -> [String] {
+        let known = mode.readFieldNames
+        let given = Set(request.userFeatures.keys).union(request.itemFeatures.keys)
+        return given.subtracting(known).subtracting(itemTable?.fields ?? []).sorted()
     }
 
     /// Debug levels 1 and 2: one JSON object per item, FG output name -> its values.
