@@ -9,6 +9,8 @@ public struct FGPlan: Sendable {
     /// Request feature names the plan reads (fg.json *input* names, sequence columns and their
     /// `<sequence>__<field>` keys); a request feature outside this set is ignored.
     public let requestFieldNames: Set<String>
+    /// Request feature names read as numbers (raw_feature inputs).
+    public let numericFieldNames: Set<String>
 
     public init(config: FGConfig, limits: FGLimits = FGLimits()) {
         self.config = config
@@ -22,6 +24,7 @@ public struct FGPlan: Sendable {
             if let seq = f.feature.sequence { names.insert(seq.column) }
         }
         requestFieldNames = names
+        numericFieldNames = Set(compiled.filter { $0.type == .raw }.flatMap { $0.inputs.map(\.field) })
     }
 
     /// A reusable output buffer for this plan.

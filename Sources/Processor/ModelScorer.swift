@@ -42,6 +42,8 @@ public final class ModelScorer: PredictHandling {
     let offloadItems: Int
     let pool: NIOThreadPool?
     let nonFinite: NonFiniteFeaturePolicy
+    /// Request features read as numbers, where a "nan" / "inf" string counts as non-finite.
+    let numericFields: Set<String>
     private let scratchPool = Mutex<[Scratch]>([])
 
     struct Scratch: Sendable {
@@ -63,6 +65,7 @@ public final class ModelScorer: PredictHandling {
                 nonFinite: NonFiniteFeaturePolicy = .reject) throws(SetupError) {
         self.store = store
         self.nonFinite = nonFinite
+        if case .fg(let plan) = mode { numericFields = plan.numericFieldNames } else { numericFields = [] }
         do {
             forward = try DeepFMPredictor(spec: store.spec)
         } catch {
@@ -111,7 +114,7 @@ public final class ModelScorer: PredictHandling {
         var user: [String: FeatureValue] = [:]
         user.reserveCapacity(request.userFeatures.count)
         for (name, feature) in request.userFeatures {
-            guard let value = try convert(feature, field: "user_features.\(name)") else { continue }
+            guard let value = try convert(feature, name: name, field: "user_features.\(name)") else { continue }
             user[name] = value
         }
         var itemFeatures: [String: [FeatureValue]] = [:]
@@ -125,7 +128,7 @@ public final class ModelScorer: PredictHandling {
             var values: [FeatureValue] = []
             values.reserveCapacity(list.count)
             for (i, feature) in list.enumerated() {
-                values.append(try convert(feature, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
+                values.append(try convert(feature, name: name, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
             }
             itemFeatures[name] = values
         }
@@ -160,7 +163,7 @@ public final class ModelScorer: PredictHandling {
 
     /// PBFeature -> FG value; nil when no value is set. Enforces the values-per-feature limit.
     /// `field` names the value in an error and is only built then (this runs per item and feature).
-    private func convert(_ feature: PBFeature, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
+    private func convert(_ feature: PBFeature, name: String, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
         switch feature.value {
         case .none: return nil
         case .intFeature(let v): return .int(Int64(v))
@@ -179,8 +182,20 @@ public final class ModelScorer: PredictHandling {
                     throw PredictFailure("\(field()): \(values) values exceed the limit of \(limits.maxValuesPerFeature) per feature")
                 }
             }
+            // "nan" / "inf" sent as text to a raw (numeric) feature is the same mistake as a NaN float.
+            if s.utf8.count <= 9, numericFields.contains(name), Self.isNonFiniteText(s) {
+                if nonFinite == .missing { return nil }
+                throw PredictFailure("\(field()): string_feature \"\(s)\" is not a finite number (send a number, or leave the feature out; `odl serve --non-finite-features missing` treats it as missing)")
+            }
             return .string(s)
         }
+    }
+
+    /// `nan`, `inf`, `infinity` in any case, with an optional sign.
+    static func isNonFiniteText(_ s: String) -> Bool {
+        var t = s.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasPrefix("+") || t.hasPrefix("-") { t.removeFirst() }
+        return t == "nan" || t == "inf" || t == "infinity"
     }
 
     /// FG + forward for a prepared request.

@@ -63,25 +63,36 @@ final class RequestStartHandler: ChannelInboundHandler, RemovableChannelHandler 
     typealias OutboundOut = ByteBuffer
 
     let deadline: RequestDeadline
+    /// After a timeout: the 408 is sent and the write side closed; what still arrives is dropped.
+    private var timedOut = false
 
     init(deadline: RequestDeadline) { self.deadline = deadline }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if timedOut { return }
         if deadline.timer == nil {
-            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            let seconds = Double(deadline.timeout.nanoseconds) / 1e9
-            let onTimeout = deadline.onTimeout
-            deadline.timer = context.eventLoop.scheduleTask(in: deadline.timeout) {
-                let context = bound.value
-                onTimeout()
-                let body = "request not received completely within the read timeout of \(seconds) s\n"
-                let head = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
-                    + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
-                context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: head + body)), promise: nil)
-                context.close(promise: nil)
-            }
+            let bound = NIOLoopBound((context: context, handler: self), eventLoop: context.eventLoop)
+            deadline.timer = context.eventLoop.scheduleTask(in: deadline.timeout) { bound.value.handler.expire(bound.value.context) }
         }
         context.fireChannelRead(data)
+    }
+
+    /// Answer 408, close the write side (FIN, so the answer is not lost to a reset while the client
+    /// still sends), keep draining for a second, then close.
+    private func expire(_ context: ChannelHandlerContext) {
+        timedOut = true
+        deadline.timer = nil
+        deadline.onTimeout()
+        let seconds = Double(deadline.timeout.nanoseconds) / 1e9
+        let body = "request not received completely within the read timeout of \(seconds) s\n"
+        let head = "HTTP/1.1 408 Request Timeout\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n"
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.writeAndFlush(NIOAny(context.channel.allocator.buffer(string: head + body))).whenComplete { _ in
+            let context = bound.value
+            context.close(mode: .output, promise: nil)
+            context.eventLoop.scheduleTask(in: .seconds(1)) { bound.value.close(promise: nil) }
+        }
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -30,6 +30,16 @@ import Testing
             #expect(r.errorMsg.contains("context_features.price.features[1]"), "\(r.errorMsg)")
             #expect(r.errorMsg.contains("not a finite number"), "\(r.errorMsg)")
         }
+        // "nan" as text to a raw (numeric) feature is refused too; as an id value it is just a string.
+        let nanText = #"{"item_ids": ["i1", "i2"], "context_features": {"price": {"features": [{"float_feature": 3.5}, {"string_feature": "nan"}]}}}"#
+        let text = try await server.post(body: Self.json(nanText), headers: Self.jsonHeaders)
+        #expect(text.status == 400, "\(text.text)")
+        #expect(try PBResponse(jsonUTF8Bytes: text.body).errorMsg.contains("string_feature \"nan\""))
+        var category = PBContextFeatures()
+        category.features = [PredictHTTPTests.feature(.stringFeature("NaN"))]
+        var idValue = PredictHTTPTests.request()
+        idValue.contextFeatures["category"] = category
+        #expect(try await server.post(body: try idValue.serializedBytes() as [UInt8]).status == 200)
         // Protobuf bodies too.
         var request = PredictHTTPTests.request()
         request.userFeatures["price"] = PredictHTTPTests.feature(.floatFeature(.nan))
