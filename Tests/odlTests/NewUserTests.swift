@@ -158,6 +158,9 @@ import Testing
                                                       file: "f", function: "g", line: 1),
                                          label: "odl.x", metadata: [:], provider: nil, date: Date(timeIntervalSince1970: 0))
         #expect(line == #"{"k":"v","level":"warning","logger":"odl.x","message":"hi","source":"S","ts":"1970-01-01T00:00:00.000Z"}"#)
+        // The report's AUC caption says seconds, as README does (updates reach serving in ms).
+        let html = DemoReport.html(DemoResults(seed: 7, worldSummary: "", requiredMargin: 0.02))
+        #expect(html.contains("within seconds") && !html.contains("minutes after"))
     }
 }
 
