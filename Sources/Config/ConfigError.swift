@@ -27,6 +27,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
     /// File name or `<text>` / `edit_config_json`.
     public var source: String
+    /// The config's other problems (validation reports them all at once), and its ignored fields.
+    public var others: [ConfigError] = []
 
     public init(_ kind: Kind, path: String, line: Int? = nil, column: Int? = nil,
                 reason: String, source: String = "") {
@@ -46,7 +48,14 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         }
         if !s.isEmpty { s += ": " }
         if !path.isEmpty { s += "\(path): " }
-        return s + reason
+        return s + reason + others.map { "\n  also: " + $0.description }.joined()
+    }
+
+    /// This problem and the others, one per element.
+    public var all: [ConfigError] {
+        var first = self
+        first.others = []
+        return [first] + others
     }
 }
 
@@ -68,5 +77,11 @@ public struct ConfigWarning: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(source):\(line):\(column): unsupported field \(path) ignored"
+    }
+
+    /// The warning as a problem, for reports that list everything wrong with a config.
+    public var asProblem: ConfigError {
+        ConfigError(.unknownField, path: path, line: line, column: column,
+                    reason: "not a field odl reads (unsupported, or a typo): ignored", source: source)
     }
 }

@@ -7,10 +7,69 @@ extension PipelineConfig {
     }
 
     func validate(source: String, positions: [String: TextPosition] = [:]) throws(ConfigError) {
+        let found = problems(source: source, positions: positions)
+        guard var first = found.first else { return }
+        first.others = Array(found.dropFirst())
+        throw first
+    }
+
+    /// Every problem of the config, in config order: one per independent part (the model block,
+    /// each feature, the groups, data_config, each optimizer, dead_line, incr_save_config, each input).
+    func problems(source: String, positions: [String: TextPosition] = [:]) -> [ConfigError] {
+        var found: [ConfigError] = []
+        func check(_ part: () throws(ConfigError) -> Void) {
+            do throws(ConfigError) { try part() } catch { found.append(error) }
+        }
         func fail(_ kind: ConfigError.Kind, _ path: String, _ reason: String) -> ConfigError {
             let p = positions[path]
             return ConfigError(kind, path: path, line: p?.line, column: p?.column, reason: reason, source: source)
         }
+        check { () throws(ConfigError) in try validateModel(fail) }
+        let model = proto.modelConfig
+        guard case .deepfm? = model.model else { return found }  // groups and dims need a DeepFM model block
+
+        // Features.
+        let features = allFeatureConfigs
+        var byName: [String: EasyRec_FeatureConfig] = [:]
+        let inputFieldNames = Set(proto.dataConfig.inputFields.map(\.inputName))
+        for (i, f) in features.enumerated() {
+            check { () throws(ConfigError) in
+                let prefix = i < proto.featureConfigs.count ? "feature_configs[\(i)]"
+                    : "feature_config.features[\(i - proto.featureConfigs.count)]"
+                let name = f.resolvedName
+                guard !name.isEmpty else {
+                    throw fail(.invalid, prefix, "a feature needs feature_name or input_names")
+                }
+                guard byName[name] == nil else {
+                    throw fail(.invalid, prefix + ".feature_name", "feature name \"\(name)\" is used by two features")
+                }
+                byName[name] = f
+                try checkFeature(f, name: name, prefix: prefix, inputFields: inputFieldNames, fail)
+            }
+        }
+        check { () throws(ConfigError) in try validateGroups(features: features, byName: byName, fail) }
+        check { () throws(ConfigError) in try validateData(fail) }
+        for (i, o) in proto.trainConfig.optimizerConfig.enumerated() {
+            check { () throws(ConfigError) in try validateOptimizer(o, path: "train_config.optimizer_config[\(i)]", fail) }
+        }
+        check { () throws(ConfigError) in try validateTrainRest(fail) }
+        for (k, field) in [(trainInput, "kafka_train_input"), (evalInput, "kafka_eval_input")] {
+            guard let k else { continue }
+            check { () throws(ConfigError) in
+                guard !k.server.isEmpty else { throw fail(.invalid, "\(field).server", "server is missing") }
+                guard !k.topic.isEmpty else { throw fail(.invalid, "\(field).topic", "topic is missing") }
+                do throws(ConfigError) {
+                    _ = try k.startPosition()
+                    _ = try k.librdkafkaProperties()
+                } catch {
+                    throw fail(.badValue, "\(field).\(error.path)", error.reason)
+                }
+            }
+        }
+        return found
+    }
+
+    private func validateModel(_ fail: (ConfigError.Kind, String, String) -> ConfigError) throws(ConfigError) {
         let model = proto.modelConfig
         guard proto.hasModelConfig else { throw fail(.invalid, "model_config", "model_config is missing") }
         guard model.hasModelClass, !model.modelClass.isEmpty else {
@@ -38,26 +97,11 @@ extension PipelineConfig {
             throw fail(.unsupported, "model_config.num_class", "num_class \(model.numClass): odl's DeepFM is binary (num_class 1)")
         }
 
-        // Features.
-        let features = allFeatureConfigs
-        var byName: [String: EasyRec_FeatureConfig] = [:]
-        let inputFieldNames = Set(proto.dataConfig.inputFields.map(\.inputName))
-        for (i, f) in features.enumerated() {
-            let prefix = i < proto.featureConfigs.count ? "feature_configs[\(i)]"
-                : "feature_config.features[\(i - proto.featureConfigs.count)]"
-            let name = f.resolvedName
-            guard !name.isEmpty else {
-                throw fail(.invalid, prefix, "a feature needs feature_name or input_names")
-            }
-            guard byName[name] == nil else {
-                throw fail(.invalid, prefix + ".feature_name", "feature name \"\(name)\" is used by two features")
-            }
-            byName[name] = f
-            try checkFeature(f, name: name, prefix: prefix, inputFields: inputFieldNames, fail)
-        }
+    }
 
-        // Groups.
-        let groups = model.featureGroups
+    private func validateGroups(features: [EasyRec_FeatureConfig], byName: [String: EasyRec_FeatureConfig],
+                                _ fail: (ConfigError.Kind, String, String) -> ConfigError) throws(ConfigError) {
+        let groups = proto.modelConfig.featureGroups
         var seenGroups: Set<String> = []
         for (gi, g) in groups.enumerated() where !seenGroups.insert(g.groupName).inserted {
             throw fail(.invalid, "model_config.feature_groups[\(gi)].group_name", "group \"\(g.groupName)\" appears twice")
@@ -91,7 +135,9 @@ extension PipelineConfig {
             }
         }
 
-        // Data.
+    }
+
+    private func validateData(_ fail: (ConfigError.Kind, String, String) -> ConfigError) throws(ConfigError) {
         let data = proto.dataConfig
         if proto.hasDataConfig {
             guard data.batchSize >= 1 else { throw fail(.badValue, "data_config.batch_size", "batch_size must be at least 1") }
@@ -111,10 +157,10 @@ extension PipelineConfig {
             }
         }
 
-        // Train.
-        let train = proto.trainConfig
-        for (i, o) in train.optimizerConfig.enumerated() {
-            let opath = "train_config.optimizer_config[\(i)]"
+    }
+
+    private func validateOptimizer(_ o: EasyRec_Optimizer, path opath: String,
+                                   _ fail: (ConfigError.Kind, String, String) -> ConfigError) throws(ConfigError) {
             let lr: EasyRec_LearningRate
             let has: Bool
             let sub: String
@@ -133,7 +179,10 @@ extension PipelineConfig {
                 throw fail(.badValue, "\(opath).\(sub).learning_rate.exponential_decay_learning_rate.decay_steps",
                            "decay_steps must be at least 1")
             }
-        }
+    }
+
+    private func validateTrainRest(_ fail: (ConfigError.Kind, String, String) -> ConfigError) throws(ConfigError) {
+        let train = proto.trainConfig
         if train.hasDeadLine {
             do throws(ConfigError) {
                 _ = try train.deadLineSeconds()
@@ -159,19 +208,6 @@ extension PipelineConfig {
                 guard !f.incrSaveDir.isEmpty else { throw fail(.invalid, "\(ipath).fs.incr_save_dir", "incr_save_dir is empty") }
             case nil:
                 break
-            }
-        }
-
-        // Inputs.
-        for (k, field) in [(trainInput, "kafka_train_input"), (evalInput, "kafka_eval_input")] {
-            guard let k else { continue }
-            guard !k.server.isEmpty else { throw fail(.invalid, "\(field).server", "server is missing") }
-            guard !k.topic.isEmpty else { throw fail(.invalid, "\(field).topic", "topic is missing") }
-            do throws(ConfigError) {
-                _ = try k.startPosition()
-                _ = try k.librdkafkaProperties()
-            } catch {
-                throw fail(.badValue, "\(field).\(error.path)", error.reason)
             }
         }
     }

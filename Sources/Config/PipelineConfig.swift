@@ -10,27 +10,51 @@ public struct PipelineConfig: Sendable, Equatable {
 
     /// Reads and validates a pipeline config file (protobuf text format).
     public static func load(path: String) throws(ConfigError) -> PipelineConfig {
-        let text: String
+        try load(text: try readText(path: path), source: path)
+    }
+
+    /// The config file's text; errors name the file.
+    static func readText(path: String) throws(ConfigError) -> String {
         do {
             let data = try Data(contentsOf: URL(fileURLWithPath: path))
             guard let s = String(data: data, encoding: .utf8) else {
                 throw ConfigError(.io, path: "", reason: "file is not UTF-8 text", source: path)
             }
-            text = s
+            return s
         } catch let e as ConfigError {
             throw e
         } catch {
             throw ConfigError(.io, path: "", reason: "cannot read config: \(error.localizedDescription)", source: path)
         }
-        return try load(text: text, source: path)
     }
 
     /// Parses and validates config text; `source` names it in errors and warnings.
     public static func load(text: String, source: String = "<text>") throws(ConfigError) -> PipelineConfig {
         let (proto, warnings, positions) = try decode(text: text, source: source)
         let config = PipelineConfig(unchecked: proto, warnings: warnings)
-        try config.validate(source: source, positions: positions)
+        do {
+            try config.validate(source: source, positions: positions)
+        } catch {
+            // An ignored field is often the cause of a missing one (a typo): report them together.
+            var combined = error
+            combined.others += warnings.map(\.asProblem)
+            throw combined
+        }
         return config
+    }
+
+    /// Parse and validate without stopping at the first problem: the config (nil when it could
+    /// not be parsed or is invalid), every problem, and the ignored fields (`odl check-config`).
+    public static func check(path: String) -> (config: PipelineConfig?, problems: [ConfigError], warnings: [ConfigWarning]) {
+        let decoded: (EasyRec_EasyRecConfig, [ConfigWarning], [String: TextPosition])
+        do throws(ConfigError) {
+            decoded = try decode(text: try readText(path: path), source: path)
+        } catch {
+            return (nil, [error], [])
+        }
+        let config = PipelineConfig(unchecked: decoded.0, warnings: decoded.1)
+        let problems = config.problems(source: path, positions: decoded.2)
+        return (problems.isEmpty ? config : nil, problems, decoded.1)
     }
 
     /// Wraps and validates a message built in code.

@@ -141,6 +141,19 @@ public enum FGMath {
         s.withUTF8 { out.append(contentsOf: $0) }
     }
 
+    /// Append a feature value: a double that is exactly a float32 (a request's `float_feature`, which
+    /// the model reads as float32 anyway) as the shortest text that round-trips the float32
+    /// (`56.88`, not `56.880001068115234`); any other double as the shortest round-trip double.
+    @inlinable
+    public static func appendShortestValue(_ x: Double, to out: inout [UInt8]) {
+        let f = Float(x)
+        if f.isFinite, Double(f) == x {
+            appendShortest(f, to: &out)
+        } else {
+            appendShortest(x, to: &out)
+        }
+    }
+
     /// Append the shortest round-trip rendering of a float weight.
     @inlinable
     public static func appendShortest(_ x: Float, to out: inout [UInt8]) {

@@ -6,12 +6,25 @@ public struct FGPlan: Sendable {
     /// Output slot names in fg.json order.
     public let outputNames: [String]
     let compiled: [CompiledFeature]
+    /// Request feature names the plan reads (fg.json *input* names, sequence columns and their
+    /// `<sequence>__<field>` keys); a request feature outside this set is ignored.
+    public let requestFieldNames: Set<String>
+    /// Request feature names read as numbers (raw_feature inputs).
+    public let numericFieldNames: Set<String>
 
     public init(config: FGConfig, limits: FGLimits = FGLimits()) {
         self.config = config
         self.limits = limits
         self.outputNames = config.outputNames
         self.compiled = config.features.map { CompiledFeature($0, limits: limits) }
+        var names = Set<String>()
+        for f in compiled {
+            for input in f.inputs { names.insert(input.field) }
+            names.formUnion(f.sequenceKeys)
+            if let seq = f.feature.sequence { names.insert(seq.column) }
+        }
+        requestFieldNames = names
+        numericFieldNames = Set(compiled.filter { $0.type == .raw }.flatMap { $0.inputs.map(\.field) })
     }
 
     /// A reusable output buffer for this plan.

@@ -79,7 +79,7 @@ public struct FeatureBatch: Sendable {
     func entryText(_ e: Int) -> [UInt8] {
         if isBareNumber(e) {
             var out: [UInt8] = []
-            FGMath.appendShortest(numbers[e], to: &out)
+            FGMath.appendShortestValue(numbers[e], to: &out)
             return out
         }
         return Array(bytes[Int(bounds[e])..<Int(bounds[e + 1])])

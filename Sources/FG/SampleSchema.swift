@@ -90,7 +90,7 @@ extension FeatureBatch {
                 if !first { out.append(SampleFormat.valueSeparator) }
                 first = false
                 if isBareNumber(e) {
-                    FGMath.appendShortest(numbers[e], to: &out)
+                    FGMath.appendShortestValue(numbers[e], to: &out)
                 } else {
                     out.append(contentsOf: bytes[Int(bounds[e])..<Int(bounds[e + 1])])
                 }

@@ -11,6 +11,14 @@ public enum FeatureMode: Sendable {
     /// No fg.json: request features feed input fields by name (fg.md section 5).
     case bypass(SampleSchema)
 
+    /// Request feature names the model reads (bypass mode: its input fields).
+    var readFieldNames: Set<String> {
+        switch self {
+        case .fg(let plan): return plan.requestFieldNames
+        case .bypass(let schema): return Set(schema.names)
+        }
+    }
+
     var slotNames: [String] {
         switch self {
         case .fg(let plan): return plan.outputNames
@@ -33,6 +41,9 @@ public final class ModelScorer: PredictHandling {
     /// Requests with at least this many items run on `pool`.
     let offloadItems: Int
     let pool: NIOThreadPool?
+    let nonFinite: NonFiniteFeaturePolicy
+    /// Request features read as numbers, where a "nan" / "inf" string counts as non-finite.
+    let numericFields: Set<String>
     private let scratchPool = Mutex<[Scratch]>([])
 
     struct Scratch: Sendable {
@@ -50,8 +61,11 @@ public final class ModelScorer: PredictHandling {
     }
 
     public init(store: ParameterStore, mode: FeatureMode, itemTable: ItemFeatureTable?, outputs: [ModelOutput],
-                limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?) throws(SetupError) {
+                limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?,
+                nonFinite: NonFiniteFeaturePolicy = .reject) throws(SetupError) {
         self.store = store
+        self.nonFinite = nonFinite
+        if case .fg(let plan) = mode { numericFields = plan.numericFieldNames } else { numericFields = [] }
         do {
             forward = try DeepFMPredictor(spec: store.spec)
         } catch {
@@ -100,7 +114,7 @@ public final class ModelScorer: PredictHandling {
         var user: [String: FeatureValue] = [:]
         user.reserveCapacity(request.userFeatures.count)
         for (name, feature) in request.userFeatures {
-            guard let value = try convert(feature, field: "user_features.\(name)") else { continue }
+            guard let value = try convert(feature, name: name, field: "user_features.\(name)") else { continue }
             user[name] = value
         }
         var itemFeatures: [String: [FeatureValue]] = [:]
@@ -114,7 +128,7 @@ public final class ModelScorer: PredictHandling {
             var values: [FeatureValue] = []
             values.reserveCapacity(list.count)
             for (i, feature) in list.enumerated() {
-                values.append(try convert(feature, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
+                values.append(try convert(feature, name: name, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
             }
             itemFeatures[name] = values
         }
@@ -149,12 +163,17 @@ public final class ModelScorer: PredictHandling {
 
     /// PBFeature -> FG value; nil when no value is set. Enforces the values-per-feature limit.
     /// `field` names the value in an error and is only built then (this runs per item and feature).
-    private func convert(_ feature: PBFeature, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
+    private func convert(_ feature: PBFeature, name: String, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
         switch feature.value {
         case .none: return nil
         case .intFeature(let v): return .int(Int64(v))
         case .longFeature(let v): return .int(v)
-        case .floatFeature(let v): return .float(Double(v))
+        case .floatFeature(let v):
+            guard v.isFinite else {
+                if nonFinite == .missing { return nil }
+                throw PredictFailure("\(field()): float_feature is \(v), not a finite number (send a number, or leave the feature out; `odl serve --non-finite-features missing` treats it as missing)")
+            }
+            return .float(Double(v))
         case .stringFeature(let s):
             if s.utf8.count > limits.maxValuesPerFeature {  // cheap pre-check before counting separators
                 var values = 1
@@ -163,8 +182,20 @@ public final class ModelScorer: PredictHandling {
                     throw PredictFailure("\(field()): \(values) values exceed the limit of \(limits.maxValuesPerFeature) per feature")
                 }
             }
+            // "nan" / "inf" sent as text to a raw (numeric) feature is the same mistake as a NaN float.
+            if s.utf8.count <= 9, numericFields.contains(name), Self.isNonFiniteText(s) {
+                if nonFinite == .missing { return nil }
+                throw PredictFailure("\(field()): string_feature \"\(s)\" is not a finite number (send a number, or leave the feature out; `odl serve --non-finite-features missing` treats it as missing)")
+            }
             return .string(s)
         }
+    }
+
+    /// `nan`, `inf`, `infinity` in any case, with an optional sign.
+    static func isNonFiniteText(_ s: String) -> Bool {
+        var t = s.trimmingCharacters(in: .whitespaces).lowercased()
+        if t.hasPrefix("+") || t.hasPrefix("-") { t.removeFirst() }
+        return t == "nan" || t == "inf" || t == "infinity"
     }
 
     /// FG + forward for a prepared request.
@@ -196,6 +227,8 @@ public final class ModelScorer: PredictHandling {
             }
         }
         if request.debugLevel >= 1 {
+            let ignored = ignoredFeatures(request)
+            if !ignored.isEmpty { response.rawFeatures[Self.ignoredFeaturesKey] = ignored.joined(separator: ",") }
             for (i, id) in ids.enumerated() {
                 response.generateFeatures[id] = request.debugLevel == 3
                     ? s.features.renderSample(item: i) : Self.readable(s.features, item: i)
@@ -203,6 +236,16 @@ public final class ModelScorer: PredictHandling {
         }
         response.itemIds = ids
         return response
+    }
+
+    /// Key in `raw_features` of debug answers: the request features the model does not read, comma-separated.
+    public static let ignoredFeaturesKey = "ignored_request_features"
+
+    /// Request feature names (user and context) that neither fg.json nor the item table reads, sorted.
+    func ignoredFeatures(_ request: FGRequest) -> [String] {
+        let known = mode.readFieldNames
+        let given = Set(request.userFeatures.keys).union(request.itemFeatures.keys)
+        return given.subtracting(known).subtracting(itemTable?.fields ?? []).sorted()
     }
 
     /// Debug levels 1 and 2: one JSON object per item, FG output name -> its values.

@@ -94,8 +94,16 @@ public enum PredictCodec {
 enum JSONErrorLocator {
     static func locate(_ body: [UInt8], error: any Error) -> String {
         let reason = describe(error)
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] else {
-            return reason.isEmpty ? "not a JSON object" : "\(reason) (not a JSON object)"
+        let depth = nestingDepth(body)
+        if depth > maxDepth { return "JSON nested \(depth) levels deep (the limit is \(maxDepth))" }
+        let parsed: Any
+        do {
+            parsed = try JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        } catch {
+            return "\(reason): the body is not valid JSON"
+        }
+        guard let object = parsed as? [String: Any] else {
+            return "the body must be a JSON object (a PBRequest), got \(jsonKind(parsed))"
         }
         for (key, value) in object.sorted(by: { $0.key < $1.key }) {
             switch key {
@@ -122,10 +130,42 @@ enum JSONErrorLocator {
                     if !(value is String) { return "\(key) must be an integer" }
                 }
             default:
-                return "unknown field \"\(key)\""
+                return "unknown top-level field \"\(key)\" (a PBRequest has user_features, context_features, item_ids, debug_level, faiss_neigh_num)"
             }
         }
         return reason
+    }
+
+    /// Deepest object/array nesting of a JSON text (brackets inside strings not counted).
+    static let maxDepth = 64
+
+    static func nestingDepth(_ body: [UInt8]) -> Int {
+        var depth = 0, deepest = 0, inString = false, escaped = false
+        for b in body {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "{"), UInt8(ascii: "["):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
+    }
+
+    private static func jsonKind(_ value: Any) -> String {
+        switch value {
+        case is [Any]: return "an array"
+        case is String: return "a string"
+        case is NSNull: return "null"
+        case is NSNumber: return "a number"
+        default: return "\(type(of: value))"
+        }
     }
 
     private static func decodes<M: SwiftProtobuf.Message>(_ type: M.Type, _ value: Any) -> Bool {
@@ -163,6 +203,13 @@ enum JSONErrorLocator {
             case .malformedString: return "malformed string"
             case .trailingGarbage: return "trailing garbage"
             case .conflictingOneOf: return "a PBFeature sets more than one value"
+            case .messageDepthLimit: return "nested too deeply"
+            case .invalidUTF8: return "not valid UTF-8"
+            case .illegalNull: return "null where a value is required"
+            case .malformedMap: return "a map (user_features or context_features) is malformed"
+            case .unquotedMapKey: return "a map key is not quoted"
+            case .leadingZero: return "a number has a leading zero"
+            case .failure: return "malformed JSON"
             default: return "\(e)"
             }
         }

@@ -18,6 +18,8 @@ public final class ProcessorMetrics: Sendable {
     let denseStep: CoreMetrics.Gauge
     let sparseStep: CoreMetrics.Gauge
     let inFlight: CoreMetrics.Gauge
+    /// Connections closed with 408 because a request was not received within the read timeout.
+    let readTimeouts: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -42,6 +44,7 @@ public final class ProcessorMetrics: Sendable {
         denseStep = CoreMetrics.Gauge(label: "odl_model_dense_step", factory: factory)
         sparseStep = CoreMetrics.Gauge(label: "odl_model_sparse_step", factory: factory)
         inFlight = CoreMetrics.Gauge(label: "odl_predict_in_flight", factory: factory)
+        readTimeouts = CoreMetrics.Counter(label: "odl_http_read_timeouts_total", factory: factory)
     }
 
     /// Count one answered predict call by path kind and HTTP status.

@@ -23,11 +23,14 @@ public struct HTTPSettings: Sendable {
     public var token: String?
     /// Service name: when set, only `/api/predict/<name>` (and `/predict`) answer.
     public var serviceName: String?
+    /// Require the token on `/status` and `/metrics` too (`/healthz`, `/readyz` stay open for probes).
+    public var protectOps: Bool
 
-    public init(limits: ServeLimits = .init(), token: String? = nil, serviceName: String? = nil) {
+    public init(limits: ServeLimits = .init(), token: String? = nil, serviceName: String? = nil, protectOps: Bool = false) {
         self.limits = limits
         self.token = token
         self.serviceName = serviceName
+        self.protectOps = protectOps
     }
 }
 
@@ -58,22 +61,46 @@ public struct ProcessorResponder: HTTPResponder {
             let r = operations.readiness()
             return text(r.ready ? .ok : .serviceUnavailable, (r.ready ? "ready" : "not ready: \(r.reason)") + "\n")
         case (.get, "/status"):
+            if let refused = refuseOps(request) { return refused }
             return bytes(.ok, operations.statusJSON(), contentType: "application/json")
         case (.get, "/metrics"):
+            if let refused = refuseOps(request) { return refused }
             return bytes(.ok, metrics.render(), contentType: "text/plain; version=0.0.4")
         case (.post, "/predict"):
             return await predict(request)
-        case (.post, _) where path.hasPrefix("/api/predict/"):
+        case (_, _) where path.hasPrefix("/api/predict/"):
             let name = path.dropFirst("/api/predict/".count)
             if let expected = settings.serviceName, name != expected {
                 return text(.notFound, "no service named \"\(name)\" here (this is \"\(expected)\")\n")
             }
+            guard request.method == .post else { return methodNotAllowed(request, allow: "POST") }
             return await predict(request)
-        case (_, "/predict"), (_, "/healthz"), (_, "/readyz"), (_, "/status"), (_, "/metrics"):
-            return text(.methodNotAllowed, "method \(request.method) not allowed on \(path)\n")
+        case (_, "/predict"):
+            return methodNotAllowed(request, allow: "POST")
+        case (_, "/healthz"), (_, "/readyz"):
+            return methodNotAllowed(request, allow: "GET, HEAD")
+        case (_, "/status"), (_, "/metrics"):
+            return methodNotAllowed(request, allow: "GET")
         default:
             return text(.notFound, "no endpoint \(path)\n")
         }
+    }
+
+    /// 405 with the `Allow` header (RFC 9110).
+    private func methodNotAllowed(_ request: Request, allow: String) -> Response {
+        var response = text(.methodNotAllowed, "method \(request.method) not allowed on \(request.uri.path) (use \(allow))\n")
+        response.headers[.allow] = allow
+        return response
+    }
+
+    /// With `--protect-ops`, `/status` and `/metrics` need the predict token (plain or EAS-signed).
+    private func refuseOps(_ request: Request) -> Response? {
+        guard settings.protectOps, let token = settings.token else { return nil }
+        guard let given = request.headers[.authorization] else { return text(.unauthorized, "missing Authorization header\n") }
+        if case .rejected = EASAuth.verify(given, token: token, request: request) {
+            return text(.unauthorized, "wrong Authorization token\n")
+        }
+        return nil
     }
 
     private func predict(_ request: Request) async -> Response {
@@ -123,7 +150,7 @@ public struct ProcessorResponder: HTTPResponder {
             metrics.itemsScored.increment(by: response.itemIds.count)
             return answer(response, format: format, status: .ok, request: request)
         } catch {
-            return answer(PredictCodec.errorResponse(error), format: format, status: .badRequest, request: request)
+            return answer(PredictCodec.errorResponse(error), format: format, status: .init(code: error.httpStatus), request: request)
         }
     }
 
@@ -131,13 +158,13 @@ public struct ProcessorResponder: HTTPResponder {
     private func readBody(_ request: Request) async throws(PredictFailure) -> (raw: [UInt8], body: [UInt8]) {
         let limit = settings.limits.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
-            throw PredictFailure("request body of \(length) bytes exceeds the limit of \(limit) bytes")
+            throw .tooLarge("request body of \(length) bytes exceeds the limit of \(limit) bytes (--max-body-bytes)")
         }
         var buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: limit)
         } catch {
-            throw PredictFailure("request body exceeds the limit of \(limit) bytes")
+            throw .tooLarge("request body exceeds the limit of \(limit) bytes (--max-body-bytes)")
         }
         let raw = buffer.readBytes(length: buffer.readableBytes) ?? []
         let encoding = request.headers[.contentEncoding]?.lowercased().trimmingCharacters(in: .whitespaces) ?? ""
@@ -148,6 +175,7 @@ public struct ProcessorResponder: HTTPResponder {
             do {
                 return (raw, try GzipCodec.decompress(raw, limit: limit))
             } catch {
+                if case .tooLarge = error { throw .tooLarge("Content-Encoding gzip: \(error.description) (--max-body-bytes)") }
                 throw PredictFailure("Content-Encoding gzip: \(error.description)")
             }
         default:

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Inference
 import Logging
 import NIOCore
@@ -83,7 +84,7 @@ public final class ProcessorServer: Sendable {
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
             "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
-            "seconds": "\((ContinuousClock.now - started))", "simd": "\(SIMDLevel.current.rawValue)",
+            "seconds": "\(Self.seconds(ContinuousClock.now - started))", "simd": "\(SIMDLevel.current.rawValue)",
         ])
     }
 
@@ -107,7 +108,8 @@ public final class ProcessorServer: Sendable {
         pool = NIOThreadPool(numberOfThreads: max(1, options.workerThreads))
         do {
             scorer = try ModelScorer(store: model.store, mode: model.mode, itemTable: table, outputs: options.outputs,
-                                     limits: options.limits, offloadItems: options.offloadItems, pool: pool)
+                                     limits: options.limits, offloadItems: options.offloadItems, pool: pool,
+                                     nonFinite: options.nonFiniteFeatures)
         } catch {
             throw ServeError("\(model.versionDir): \(error.description)")
         }
@@ -143,12 +145,23 @@ public final class ProcessorServer: Sendable {
         stream?.start()
         let responder = ProcessorResponder(handler: scorer, operations: reporter,
                                            settings: HTTPSettings(limits: options.limits, token: options.token,
-                                                                  serviceName: options.serviceName),
+                                                                  serviceName: options.serviceName,
+                                                                  protectOps: options.protectOps),
                                            metrics: metrics)
         let host = options.host
+        if let warning = Self.exposureWarning(host: host, token: options.token) { logger.warning("\(warning)") }
+        let metrics = metrics
+        let http1 = HTTP1Channel.Configuration(idleTimeout: .nanoseconds(Int64(options.idleTimeout * 1e9)))
+        let readTimeout = TimeAmount.nanoseconds(Int64(options.readTimeout * 1e9))
+        let server = HTTPServerBuilder { handler in
+            ReadTimeoutHTTP1Channel(responder: handler, configuration: http1, readTimeout: readTimeout,
+                                    onTimeout: { metrics.readTimeouts.increment() })
+        }
         let app = Application(
             responder: responder,
-            configuration: .init(address: .hostname(host, port: options.port), serverName: nil),
+            server: server,
+            configuration: .init(address: .hostname(host, port: options.port), serverName: nil,
+                                 availableConnectionsDelegate: MaximumAvailableConnections(options.maxConnections, logger: logger)),
             services: stream.map { [$0] } ?? [],
             onServerRunning: { channel in onListening(host, channel.localAddress?.port ?? 0) },
             logger: logger)
@@ -169,5 +182,22 @@ public final class ProcessorServer: Sendable {
         }
         await stream?.shutdown()
         try? await pool.shutdownGracefully()
+    }
+
+    /// A duration as plain seconds with millisecond precision, for log fields named `seconds`.
+    static func seconds(_ d: Duration) -> String {
+        let (s, a) = d.components
+        return String(format: "%.3f", Double(s) + Double(a) / 1e18)
+    }
+
+    /// The start-up warning for a processor open to every interface without a token; nil otherwise.
+    static func exposureWarning(host: String, token: String?) -> String? {
+        guard token == nil, listensOnAllInterfaces(host) else { return nil }
+        return "WARNING: listening on all interfaces (\(host)) with no --token: anyone who can reach this machine can call predict and read /status; give --token or --host 127.0.0.1"
+    }
+
+    /// True for the wildcard addresses (every interface).
+    static func listensOnAllInterfaces(_ host: String) -> Bool {
+        ["0.0.0.0", "::", "[::]", "*", ""].contains(host)
     }
 }

@@ -6,7 +6,8 @@ public struct ServeOptions: Sendable {
     public var model: String
     /// Where embeddings live when exported separately (local path or http(s) URL).
     public var embeddingDir: String?
-    public var host: String = "0.0.0.0"
+    /// Address to listen on; loopback unless told otherwise (all interfaces without a token is warned about).
+    public var host: String = "127.0.0.1"
     /// 0 picks an ephemeral port (printed on the `listening:` line).
     public var port: Int = 8080
     /// Kafka bootstrap servers; default kafka.txt / incr_update.txt `server`.
@@ -25,6 +26,16 @@ public struct ServeOptions: Sendable {
     public var itemTable: String?
     public var itemKey: String = "item_id"
     public var token: String?
+    /// Require the token on `/status` and `/metrics` too (they are open by default; health checks stay open).
+    public var protectOps: Bool = false
+    /// Seconds a client may take to send one request, first byte to last (else 408 and close).
+    public var readTimeout: Double = 10
+    /// Seconds an idle keep-alive connection stays open.
+    public var idleTimeout: Double = 60
+    /// Most open connections; beyond it new connections wait in the listen backlog.
+    public var maxConnections: Int = 1024
+    /// What a NaN / infinite float feature in a request does: rejected (400) or treated as missing.
+    public var nonFiniteFeatures: NonFiniteFeaturePolicy = .reject
     public var outputs: [ModelOutput] = [.probs, .logits]
     public var limits = ServeLimits()
     public var serviceName: String?

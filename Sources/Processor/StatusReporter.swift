@@ -49,7 +49,7 @@ final class StatusReporter: OperationsReporting {
         if s.mode == "none" { return (true, "base loaded; no update stream (\(s.source ?? "none"))") }
         if s.caughtUp { return (true, "base loaded, update stream \(s.mode) \(s.source ?? "") caught up" + lost) }
         if s.partitions.isEmpty {
-            return (false, "update stream \(s.mode) \(s.source ?? "") not connected yet" + (s.lastError.map { ": \($0)" } ?? "") + lost)
+            return (false, "update stream \(s.mode) \(s.source ?? "") not connected yet" + (s.connection.map { ": \($0)" } ?? s.lastError.map { ": \($0)" } ?? "") + lost)
         }
         let behind = s.partitions.filter { !$0.caughtUp }.map {
             "partition \($0.partition) at \($0.nextOffset) of \($0.endOffsetAtStart ?? -1)"

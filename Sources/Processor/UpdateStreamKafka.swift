@@ -48,13 +48,18 @@ final class KafkaUpdateStream: Sendable {
     /// The blocking loop; returns when `stop` becomes true. Connection problems are retried.
     func run(stop: borrowing Atomic<Bool>) {
         var consumer: Consumer?
+        var attempt = 0
         while !stop.load(ordering: .relaxed) {
+            attempt += 1
+            state.recordConnection("connecting to kafka \(settings.bootstrap) topic \(settings.topic) (attempt \(attempt))")
             do {
                 let c = try open()
                 consumer = c
                 try consume(c, stop: stop)
             } catch {
-                state.recordError("kafka \(settings.bootstrap) topic \(settings.topic): \(error)")
+                let reason = "kafka \(settings.bootstrap) topic \(settings.topic): \(error)"
+                state.recordError(reason)
+                state.recordConnection("cannot reach \(reason); retrying in 1 s (attempt \(attempt))")
                 logger.error("update stream failed; retrying in 1 s", metadata: ["error": "\(error)"])
                 consumer?.close()
                 consumer = nil
@@ -118,6 +123,7 @@ final class KafkaUpdateStream: Sendable {
             }
         }
         try consumer.assign(assignments)
+        state.recordConnection("connected to kafka \(settings.bootstrap) topic \(topic), partitions \(partitions.map(String.init).joined(separator: ","))")
         var waker = FetchWaker()
         while !stop.load(ordering: .relaxed) {
             // Behind a known end offset (replay): poll briefly, and wake the fetcher when the queue ran dry.

@@ -14,6 +14,7 @@ public final class UpdateStreamService: Service, Sendable {
     private let source: Source
     private let stop = Atomic<Bool>(false)
     private let started = Atomic<Bool>(false)
+    private let stopReported = Atomic<Bool>(false)
     private let finished = Mutex<(done: Bool, waiter: CheckedContinuation<Void, Never>?)>((false, nil))
     let logger: Logger
 
@@ -59,6 +60,7 @@ public final class UpdateStreamService: Service, Sendable {
             }
             if resumeNow { c.resume() }
         }
-        logger.info("update stream stopped")
+        // Both the service's own run() and the server's exit path call shutdown(): say it once.
+        if !stopReported.exchange(true, ordering: .relaxed) { logger.info("update stream stopped") }
     }
 }

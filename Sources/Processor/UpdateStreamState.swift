@@ -66,6 +66,8 @@ public struct UpdateStreamSnapshot: Sendable, Equatable, Codable {
     public var denseStep: Int64?
     public var sparseStep: Int64?
     public var lastError: String?
+    /// The update stream's connection: "connecting to ...", "cannot reach ...: <error>; retrying", or "connected".
+    public var connection: String?
     /// Problems the stream detected: offset gaps / retention loss, steps going backwards,
     /// dense or sparse messages whose partner step never came within the window.
     public var problems: [String] = []
@@ -189,6 +191,11 @@ public final class UpdateStreamState: Sendable {
     }
 
     /// A message with no position (fs mode file, or a transport error).
+    /// The stream's connection state as `/status` and `/readyz` report it.
+    func recordConnection(_ text: String) {
+        state.withLock { s in s.snapshot.connection = text }
+    }
+
     func recordError(_ reason: String) {
         state.withLock { s in s.snapshot.lastError = reason }
     }

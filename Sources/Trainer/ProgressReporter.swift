@@ -9,23 +9,42 @@ public struct ProgressLine: Sendable, Equatable {
     /// Messages behind the end of the input topic (nil: unknown or file input).
     public var lag: Int64?
     public var badSamples: Int
+    /// `num_steps` when known (> 0): the line then shows `step N/M`, the step rate and an ETA.
+    public var numSteps: Int
+    /// Steps per second over the last window.
+    public var stepsPerSecond: Double
 
-    public init(step: Int, samplesPerSecond: Double, loss: Float, auc: Double, lag: Int64?, badSamples: Int) {
+    public init(step: Int, samplesPerSecond: Double, loss: Float, auc: Double, lag: Int64?, badSamples: Int,
+                numSteps: Int = 0, stepsPerSecond: Double = 0) {
         self.step = step
         self.samplesPerSecond = samplesPerSecond
         self.loss = loss
         self.auc = auc
         self.lag = lag
         self.badSamples = badSamples
+        self.numSteps = numSteps
+        self.stepsPerSecond = stepsPerSecond
     }
 
-    /// `step 200 samples/s 5123.4 loss 0.693147 auc 0.5123 lag 1200 bad 0`.
+    /// `step 200 samples/s 5123.4 loss 0.693147 auc 0.5123 lag 1200 bad 0`; with `num_steps`,
+    /// `step 200/1000 steps/s 40.0 eta 20 s samples/s ...`.
     public var text: String {
-        var s = "step \(step) samples/s \(String(format: "%.1f", samplesPerSecond)) loss \(String(format: "%.6f", loss))"
+        var s = "step \(step)"
+        if numSteps > 0 { s += "/\(numSteps) steps/s \(String(format: "%.1f", stepsPerSecond)) eta \(eta)" }
+        s += " samples/s \(String(format: "%.1f", samplesPerSecond)) loss \(String(format: "%.6f", loss))"
         s += " auc \(String(format: "%.4f", auc))"
         s += " lag " + (lag.map(String.init) ?? "-")
         s += " bad \(badSamples)"
         return s
+    }
+
+    /// Time left at the current step rate: `45 s`, `12 min 5 s`, `2 h 3 min`; `-` while the rate is unknown.
+    public var eta: String {
+        guard numSteps > 0, stepsPerSecond > 0, stepsPerSecond.isFinite else { return "-" }
+        let left = Int((Double(max(0, numSteps - step)) / stepsPerSecond).rounded())
+        if left < 60 { return "\(left) s" }
+        if left < 3600 { return "\(left / 60) min \(left % 60) s" }
+        return "\(left / 3600) h \((left % 3600) / 60) min"
     }
 
     /// A one-line bar for interactive terminals: `[#####.....] 200/1000 5123 samples/s loss 0.6931`

@@ -91,6 +91,7 @@ public final class TrainingSession {
         var bad = 0
         var windowSamples = 0
         var windowStart = clock()
+        var windowStartStep = model.globalStep
         var lastLoss: Float = .nan
         var reason: StopReason = .inputExhausted
 
@@ -164,8 +165,10 @@ public final class TrainingSession {
                 ckptTrigger.mark(step: step, time: t)
                 checkpointsWritten += 1
             }
-            let line = ProgressLine(step: step, samplesPerSecond: Double(windowSamples) / max(1e-9, t - windowStart),
-                                    loss: lastLoss, auc: auc.value, lag: nil, badSamples: bad)
+            let elapsed = max(1e-9, t - windowStart)
+            let line = ProgressLine(step: step, samplesPerSecond: Double(windowSamples) / elapsed,
+                                    loss: lastLoss, auc: auc.value, lag: nil, badSamples: bad,
+                                    numSteps: progress.numSteps, stepsPerSecond: Double(step - windowStartStep) / elapsed)
             if logTrigger.isDue(step: step, time: t) {
                 var withLag = line
                 withLag.lag = source.lag(positions: positions)
@@ -174,6 +177,7 @@ public final class TrainingSession {
                 logTrigger.mark(step: step, time: t)
                 windowSamples = 0
                 windowStart = t
+                windowStartStep = step
             }
             progress.drawBar(line)
             afterStepHook?(step)

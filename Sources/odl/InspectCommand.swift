@@ -6,7 +6,8 @@ import Inference
 struct InspectCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
-        abstract: "Show an exported model's signatures and variables (like saved_model_cli show --all).")
+        abstract: "Show an exported model's signatures and variables (like saved_model_cli show --all).",
+        usage: "odl inspect <model-dir> [--embedding-dir <embedding-dir>]")
 
     @Argument(help: "Export folder (its newest numeric version is used) or version folder.")
     var modelDir: String?

@@ -12,14 +12,19 @@ struct ServeCommand: AsyncParsableCommand {
         Kafka server, topic and start offset default to the export's kafka.txt (or incr_update.txt).
         A restart always serves the base model and replays the updates from the start offset.
         Endpoints: POST /api/predict/<name>, POST /predict, GET /healthz /readyz /status /metrics.
+        Request feature names (user_features, context_features) are fg.json *input* names (the
+        field after "user:" / "item:" / "context:"), not output feature names; a feature the model
+        does not read is ignored, and answers with debug_level >= 1 list such features in
+        raw_features["ignored_request_features"].
+        With --token, /status and /metrics stay open unless --protect-ops; /healthz and /readyz are always open.
         """)
 
     @Option(name: .long, help: "Export folder, or one of its version folders.")
     var model: String
     @Option(name: .long, help: "Embeddings exported separately (local path or http(s) URL).")
     var embeddingDir: String?
-    @Option(name: .long, help: "Address to listen on.")
-    var host: String = "0.0.0.0"
+    @Option(name: .long, help: "Address to listen on (0.0.0.0: every interface, warned about without --token).")
+    var host: String = "127.0.0.1"
     @Option(name: .long, help: "Port (0 = ephemeral; the bound address is printed as 'listening: http://HOST:PORT').")
     var port: Int = 8080
     @Option(name: .long, help: "Kafka bootstrap servers of the update topic (default: the export's).")
@@ -40,6 +45,16 @@ struct ServeCommand: AsyncParsableCommand {
     var itemKey: String = "item_id"
     @Option(name: .long, help: "Require 'Authorization: <token>' on predict calls (default: env ODL_TOKEN).")
     var token: String?
+    @Flag(name: .long, help: "Require the token on /status and /metrics too.")
+    var protectOps = false
+    @Option(name: .long, help: "Seconds a client may take to send one request, first byte to last (else 408 and close).")
+    var readTimeout: Double = 10
+    @Option(name: .long, help: "Seconds an idle keep-alive connection stays open.")
+    var idleTimeout: Double = 60
+    @Option(name: .long, help: "Most open connections (more wait in the listen backlog).")
+    var maxConnections: Int = 1024
+    @Option(name: .long, help: "NaN/infinite float features in a request: reject (HTTP 400 naming the field) or missing (take the feature's default).")
+    var nonFiniteFeatures: String = "reject"
     @Option(name: .long, help: "Outputs per item, in order (probs, logits).")
     var outputs: String = "probs,logits"
     @Option(name: .long, help: "Service name: only /api/predict/<name> answers (default: any name).")
@@ -66,6 +81,8 @@ struct ServeCommand: AsyncParsableCommand {
     var kafkaSetting: [String] = []
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
+    @Option(name: .long, help: "Log line format on stderr: text, or json (one object per line).")
+    var logFormat: LogFormat = .text
 
     func run() async throws {
         var options = ServeOptions(model: model)
@@ -96,13 +113,26 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--\(error.message)")
         }
         options.serviceName = name
+        options.protectOps = protectOps
+        if protectOps, options.token == nil { throw ValidationError("--protect-ops needs --token (or ODL_TOKEN)") }
+        for (flag, value) in [("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)] where !(value > 0) || !value.isFinite {
+            throw ValidationError("\(flag) must be a positive number of seconds")
+        }
+        options.readTimeout = readTimeout
+        options.idleTimeout = idleTimeout
+        guard let policy = NonFiniteFeaturePolicy(rawValue: nonFiniteFeatures) else {
+            throw ValidationError("--non-finite-features: \"\(nonFiniteFeatures)\" is not reject or missing")
+        }
+        options.nonFiniteFeatures = policy
         for (flag, value) in [("--max-body-bytes", maxBodyBytes), ("--max-items", maxItems), ("--max-values", maxValues),
-                              ("--max-concurrent", maxConcurrent), ("--workers", workers)] where value < 1 {
+                              ("--max-concurrent", maxConcurrent), ("--workers", workers),
+                              ("--max-connections", maxConnections)] where value < 1 {
             throw ValidationError("\(flag) must be at least 1")
         }
         options.limits = ServeLimits(maxBodyBytes: maxBodyBytes, maxItems: maxItems, maxValuesPerFeature: maxValues,
                                      maxConcurrentRequests: maxConcurrent)
         options.workerThreads = workers
+        options.maxConnections = maxConnections
         options.offloadItems = offloadItems
         options.allowNonFinite = allowNonFinite
         options.pairingWindow = pairingWindow
@@ -116,6 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw ValidationError("--log-level: unknown level \"\(logLevel)\"")
         }
+        logFormat.bootstrap()
         var logger = Logger(label: "odl.serve")
         logger.logLevel = level
 

@@ -32,7 +32,11 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-check-secs"), help: ArgumentHelp("Seconds between looks for OSS_STOP_SIGNAL.", visibility: .hidden))
     var stopCheckSecs: Double = 2
 
+    @Option(name: .customLong("log-format"), help: "Log line format on stderr: text, or json (one object per line).")
+    var logFormat: LogFormat = .text
+
     func run() async throws {
+        logFormat.bootstrap()
         TerminationSignals.install()
         let options = TrainOptions(configPath: config, modelDir: modelDir, editConfigJSON: editConfigJson, seed: seed,
                                    sampleLogPath: sampleLog ?? ProcessInfo.processInfo.environment["ODL_TRAIN_SAMPLE_LOG"],

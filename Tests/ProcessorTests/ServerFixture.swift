@@ -9,14 +9,14 @@ final class ServerFixture: Sendable {
     let port: Int
     private let task: Task<Void, any Error>
 
-    init(model: LoadedModel, configure: (inout ServeOptions) -> Void = { _ in }) async throws {
+    init(model: LoadedModel, logger given: Logger? = nil, configure: (inout ServeOptions) -> Void = { _ in }) async throws {
         var options = ServeOptions(model: model.versionDir)
         options.host = "127.0.0.1"
         options.port = 0
         options.noUpdates = true
         configure(&options)
-        var logger = Logger(label: "test.processor")
-        logger.logLevel = .warning
+        var logger = given ?? Logger(label: "test.processor")
+        if given == nil { logger.logLevel = .warning }
         let server = try ProcessorServer(model: model, options: options, logger: logger)
         self.server = server
         let (stream, continuation) = AsyncStream<Int>.makeStream()

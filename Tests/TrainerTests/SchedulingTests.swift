@@ -51,4 +51,19 @@ import Testing
         #expect(noLag.text.contains(" lag - "))
         #expect(l.bar(numSteps: 0).hasPrefix("step 200 "))
     }
+
+    @Test func progressLineShowsTotalRateAndETAWhenNumStepsIsKnown() {
+        var l = ProgressLine(step: 200, samplesPerSecond: 5120, loss: 0.5, auc: 0.6, lag: nil, badSamples: 0,
+                             numSteps: 1000, stepsPerSecond: 40)
+        #expect(l.text == "step 200/1000 steps/s 40.0 eta 20 s samples/s 5120.0 loss 0.500000 auc 0.6000 lag - bad 0")
+        l.stepsPerSecond = 0.5
+        #expect(l.eta == "26 min 40 s")
+        l.stepsPerSecond = 0.05
+        #expect(l.eta == "4 h 26 min")
+        l.stepsPerSecond = 0
+        #expect(l.eta == "-")
+        l.step = 1200
+        l.stepsPerSecond = 10
+        #expect(l.eta == "0 s")
+    }
 }

@@ -5,8 +5,13 @@ enum DemoLog {
     static let start = Date()
 
     static func say(_ line: String) {
-        let t = String(format: "[%6.1fs] ", Date().timeIntervalSince(start))
-        FileHandle.standardOutput.write(Data((t + line + "\n").utf8))
+        let started = start  // initialised before "now" is read, so the first line is never negative
+        FileHandle.standardOutput.write(Data((stamp(since: started, now: Date()) + line + "\n").utf8))
+    }
+
+    /// `[   1.5s] `: seconds since the demo started, never below zero (no `[-0.0s]`).
+    static func stamp(since started: Date, now: Date) -> String {
+        String(format: "[%6.1fs] ", max(0, now.timeIntervalSince(started)))
     }
 
     static func raw(_ text: String) {

@@ -43,7 +43,7 @@ enum DemoReport {
         <p>Required margin on items born today: \(DemoResults.f(r.requiredMargin, 3)).
         "Ground truth" is the AUC of the world's hidden click probabilities: the best any model can do.</p>
         <figure>\(aucChart(r))<figcaption>AUC per window of today's stream (in stream order). Items born today \
-        are unknown to the static base; the live model learns them minutes after their first clicks.</figcaption></figure>
+        are unknown to the static base; the live model learns them from their first clicks, whose updates reach serving within seconds.</figcaption></figure>
         <h2>Update freshness</h2>
         <p>Time from the trainer's send (the update message's Kafka timestamp) to the live processor reporting it \
         applied, measured from outside: p50 <b>\(DemoResults.f(quantile(r.freshness, 0.5), 3)) s</b>, \
