@@ -4,10 +4,10 @@ import Testing
 
 @Suite("Borrowing poll against odl broker")
 struct BorrowedPollTests {
-    @Test("the borrowing poll sees the same messages as the copying poll; ends and errors come back as events")
-    func borrowedMatchesCopied() async throws {
-        let broker = try BrokerProcess()
+    @Test("the borrowing poll sees the same messages as the copying poll; ends and errors come back as events", arguments: BrokerKind.forTests)
+    func borrowedMatchesCopied(kind: BrokerKind) async throws {
         let topic = uniqueTopic("borrow")
+        let broker = try BrokerProcess(arguments: ["--topic", "\(topic):2"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)
         let base: Int64 = 1_700_000_000_000
         for i in 0..<40 {

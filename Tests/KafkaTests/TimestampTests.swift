@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Timestamp to offset")
 struct TimestampTests {
-    @Test("offsetsForTimes finds the first message at or after a timestamp on the embedded broker")
-    func offsetsForTimes() async throws {
-        let broker = try BrokerProcess(arguments: ["--topic", "ts-topic:2"])
+    @Test("offsetsForTimes finds the first message at or after a timestamp", arguments: BrokerKind.forTests)
+    func offsetsForTimes(kind: BrokerKind) async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "ts-topic:2"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)
         // Partition 0: 40 messages at t = 1000, 1010, ... (pairs share a timestamp); partition 1: empty.
         let base: Int64 = 1_600_000_000_000
