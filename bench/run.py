@@ -672,36 +672,33 @@ def rows_for_table(R):
     if a:
         out.append(("3", f"sparse rows applied/s (dim {a['dim']}) into {a['rows']:,} rows, predictions running", fmt(a["apply_rows_per_s"]),
                     f"memcpy {fmt(a['memcpy_rows_per_s'])}", fmt(a["ratio"] * 100, "%", 0), ">= 30% of memcpy", a["ratio"] >= 0.30))
-    fr = R.get("freshness")
-    if fr:
+    def freshness_row(num, label, fr):
         ratio = fr["visible_after_send_ms_p99"] / fr["bare_consumer_after_send_ms_p99"] if fr.get("bare_consumer_after_send_ms_p99") else None
         ok = fr["visible_after_ack_ms_p99"] <= 50 and ratio is not None and ratio <= 2 and fr["timeouts"] == 0
-        out.append(("4", "freshness: ack -> prediction p50 / p99 (ms)",
-                     f"{fmt(fr['visible_after_ack_ms_p50'], '', 1)} / {fmt(fr['visible_after_ack_ms_p99'], '', 1)}",
-                     f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
-                     fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok))
-    fr = R.get("freshness_real")
-    if fr:
-        ratio = fr["visible_after_send_ms_p99"] / fr["bare_consumer_after_send_ms_p99"] if fr.get("bare_consumer_after_send_ms_p99") else None
-        ok = fr["visible_after_ack_ms_p99"] <= 50 and ratio is not None and ratio <= 2 and fr["timeouts"] == 0
-        out.append(("4r", "freshness on the real broker: ack -> prediction p50 / p99 (ms)",
-                     f"{fmt(fr['visible_after_ack_ms_p50'], '', 1)} / {fmt(fr['visible_after_ack_ms_p99'], '', 1)}",
-                     f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
-                     fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok))
-    rp = R.get("replay_real")
-    if rp:
+        return (num, f"{label}: ack -> prediction p50 / p99 (ms)",
+                f"{fmt(fr['visible_after_ack_ms_p50'], '', 1)} / {fmt(fr['visible_after_ack_ms_p99'], '', 1)}",
+                f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
+                fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok)
+
+    def replay_row(num, label, rp):
         kr = rp.get("kafka_ratio")
-        out.append(("5r", f"replay from the real broker ({rp['kafka_bytes'] >> 20} MiB, 1 partition): MB/s (after start-up)",
-                    fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
-                    f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
-                    None if kr is None else kr >= 0.5))
+        return (num, f"{label}: MB/s (after start-up)",
+                fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
+                f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
+                None if kr is None else kr >= 0.5)
+
+    if R.get("freshness"):
+        out.append(freshness_row("4", "freshness", R["freshness"]))
+    if R.get("freshness_real"):
+        out.append(freshness_row("4r", "freshness on the real broker", R["freshness_real"]))
+    rr = R.get("replay_real")
     rp = R.get("replay")
     if rp:
-        kr, fr2 = rp.get("kafka_ratio"), rp.get("fs_ratio")
-        out.append(("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB held): MB/s (after start-up)",
-                    fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
-                    f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
-                    None if kr is None else kr >= 0.5))
+        fr2 = rp.get("fs_ratio")
+        out.append(replay_row("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB held)", rp))
+    if rr:
+        out.append(replay_row("5r", f"replay from the real broker ({rr['kafka_bytes'] >> 20} MiB, 1 partition)", rr))
+    if rp:
         out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s (after start-up)",
                     fmt((rp["fs_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['fs_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
                     f"cat {fmt((rp['fs_cat_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(fr2, "x", 2), ">= 0.5x", None if fr2 is None else fr2 >= 0.5))

@@ -17,6 +17,9 @@ public final class RealBroker: Sendable {
     private let binary: String
     private let port: UInt16
     private let running = Mutex<Process?>(nil)
+    /// Held from picking a free port until the broker listens on it: two brokers started at once in
+    /// this process must not pick the same port (the second would see the first one's listener).
+    private static let startLock = Mutex<Void>(())
 
     /// The installed broker binary: `$ODL_REAL_KAFKA_BIN`, else the one `make kafka` put in
     /// `$HOME/.cache/odl/kafka-venv`.
@@ -45,10 +48,13 @@ public final class RealBroker: Sendable {
         dataDir = dir
         var lastError: Error = RealBrokerError(description: "broker never started")
         var started: (UInt16, Process)?
+        let binary = self.binary
         for _ in 0..<3 {
             do {
-                let p = try Self.freePort()
-                started = (p, try Self.launch(binary: binary, dataDir: dir, port: p))
+                started = try Self.startLock.withLock { _ in
+                    let p = try Self.freePort()
+                    return (p, try Self.launch(binary: binary, dataDir: dir, port: p))
+                }
                 break
             } catch { lastError = error }
         }
@@ -124,7 +130,7 @@ public final class RealBroker: Sendable {
         p.executableURL = URL(fileURLWithPath: binary)
         p.arguments = ["start", "--data-dir", dataDir, "--only", "kafka", "--host", "127.0.0.1", "--kafka-port", String(port)]
         let logPath = dataDir + "/broker.log"
-        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = FileHandle(forWritingAtPath: logPath)
         _ = try? log?.seekToEnd()
         p.standardOutput = log ?? FileHandle.nullDevice
@@ -136,7 +142,12 @@ public final class RealBroker: Sendable {
             if !p.isRunning {
                 throw RealBrokerError(description: "real broker (\(binary)) exited with status \(p.terminationStatus) on port \(port), data \(dataDir)")
             }
-            if canConnect(port: port) { return p }
+            if canConnect(port: port) {
+                // A listener that is not ours (the port was taken meanwhile) shows as our process exiting.
+                usleep(100_000)
+                if p.isRunning { return p }
+                continue
+            }
             usleep(20_000)
         }
         kill(p.processIdentifier, SIGKILL)
