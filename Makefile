@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean bench easyrec-fixture easyrec-venv kafka-python
+.PHONY: deps build release test demo clean bench kafka easyrec-fixture easyrec-venv kafka-python
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -20,6 +20,20 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	else echo "system packages present: $(APT_PACKAGES)"; fi
 
+## kafka: the real Kafka-protocol broker for tests and benchmarks (noida-db's Kafka service, PyPI),
+## in a private venv under $(HOME)/.cache/odl (created when missing, reused when present).
+KAFKA_VENV := $(HOME)/.cache/odl/kafka-venv
+KAFKA_BROKER_PKG := noida-db==0.2.3
+kafka:
+	@if $(KAFKA_VENV)/bin/python -c "import importlib.metadata as m; assert m.version('noida-db') == '0.2.3'" 2>/dev/null; then \
+	  echo "real Kafka broker present: $(KAFKA_BROKER_PKG) in $(KAFKA_VENV)"; \
+	else \
+	  mkdir -p $(HOME)/.cache/odl && \
+	  { [ -x $(KAFKA_VENV)/bin/python ] || python3 -m venv $(KAFKA_VENV) || { $(SUDO) apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(KAFKA_VENV); }; } && \
+	  $(KAFKA_VENV)/bin/python -m pip install --quiet --disable-pip-version-check $(KAFKA_BROKER_PKG); \
+	fi
+
 ## build: debug build of everything
 build: deps
 	$(SWIFT) build
@@ -28,11 +42,12 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product odl
 
-## test: unit, integration and multi-process tests
-test: deps kafka-python
+## test: unit, integration and multi-process tests; the Kafka ones on both the embedded and the
+## real broker (ODL_TEST_KAFKA=real|embedded|both, default both)
+test: deps kafka kafka-python
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	ODL_TEST_KAFKA=$${ODL_TEST_KAFKA:-both} $(SWIFT) test --skip-build
 
 ## demo: optimized build, then the end-to-end demo (a few minutes on 2 cores);
 ## results in demo-out/results.txt and demo-out/report.html. Exit status 1 if live does not beat static.
@@ -45,13 +60,14 @@ demo: deps
 ## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).
 BENCH_VENV := .build/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
-bench: deps
+bench: deps kafka
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV) || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(BENCH_VENV); }
 	@$(BENCH_PY) -c "import onnx, onnxruntime, numpy" 2>/dev/null || $(BENCH_PY) -m pip install -q onnx onnxruntime numpy
 	$(SWIFT) build -c release --product odl
-	BENCH_PYTHON=$(BENCH_PY) ODL=$(BIN_RELEASE) python3 bench/run.py
+	BENCH_PYTHON=$(BENCH_PY) ODL=$(BIN_RELEASE) ODL_REAL_KAFKA_BIN=$$(ls $(KAFKA_VENV)/lib/python*/site-packages/noida_db/noida-db | head -1) \
+	  python3 bench/run.py
 
 ## easyrec-venv: private venv with real EasyRec 0.7.1 on TensorFlow 2.15 (~3 min, 1.9 GB), patched to run
 ## there (scripts/easyrec-fixture/patch_easyrec.py). Only `make easyrec-fixture` needs it, never `make test`.

@@ -5,7 +5,8 @@ run (alternating repetitions, medians), and writes bench/results.json and BENCHM
 Environment: BENCH_QUICK=1 for a fast smoke run (small sizes); BENCH_PROFILE=0 to skip the perf
 profiles of unmet targets; BENCH_KEEP=1 to keep the 1 GB inputs in bench/work; ODL (release binary, default
 .build/release/odl); BENCH_PYTHON (interpreter with onnx, onnxruntime, numpy); BENCH_ONLY
-(comma list of sections: forward,apply,load,http,freshness,replay,trainer).
+(comma list of sections: forward,apply,load,http,freshness,replay,freshness_real,replay_real,trainer);
+ODL_REAL_KAFKA_BIN (the real broker `make kafka` installs: rows 4r and 5r).
 """
 import json
 import os
@@ -466,19 +467,28 @@ def bench_freshness(models, bootstrap):
     return r
 
 
-def bench_replay(models, bootstrap):
-    parts = S["replay_partitions"]
-    log(f"replay: filling {parts} partitions of the broker (it keeps about 5 MiB each)")
+def bench_replay(models, bootstrap, real=False):
+    """real: the real broker holds everything, so one partition gets replay_bytes (no fs-mode repeat)."""
+    parts = 1 if real else S["replay_partitions"]
     serving = models["serving"]
+    if real:
+        log(f"replay (real broker): filling 1 partition with {S['replay_bytes'] >> 20} MiB")
+        size = S["replay_bytes"]
+    else:
+        log(f"replay: filling {parts} partitions of the broker (it keeps about 5 MiB each)")
+        size = parts * 6 * 1024 * 1024
     prod = run_json([ODL, "bench", "produce-updates", "--bootstrap", bootstrap, "--topic", "replay", "--export", serving["dir"],
-                     "--spread", str(parts), "--bytes", str(parts * 6 * 1024 * 1024)], timeout=1200)
+                     "--spread", str(parts), "--bytes", str(size)], timeout=1200)
     held = run_json([ODL, "bench", "consume", "--bootstrap", bootstrap, "--topic", "replay"])
     start_offsets = ",".join(f"{p}:{o}" for p, o in sorted(held["low_offsets"].items(), key=lambda x: int(x[0])))
     fsdir = os.path.join(WORK, "fs-updates")
-    shutil.rmtree(fsdir, ignore_errors=True)
-    log(f"replay: writing {S['replay_bytes'] >> 20} MiB of fs-mode update files")
-    fsw = run_json([ODL, "bench", "write-updates", "--export", serving["dir"], "--dir", fsdir, "--bytes", str(S["replay_bytes"])])
-    fs_files = sorted(os.path.join(fsdir, f) for f in os.listdir(fsdir) if not f.endswith(".done"))
+    if real:
+        fsw, fs_files = {"bytes": 0, "messages": 0}, []
+    else:
+        shutil.rmtree(fsdir, ignore_errors=True)
+        log(f"replay: writing {S['replay_bytes'] >> 20} MiB of fs-mode update files")
+        fsw = run_json([ODL, "bench", "write-updates", "--export", serving["dir"], "--dir", fsdir, "--bytes", str(S["replay_bytes"])])
+        fs_files = sorted(os.path.join(fsdir, f) for f in os.listdir(fsdir) if not f.endswith(".done"))
     out = {"kafka_start_offsets": start_offsets,
            "kafka_bytes": held["bytes"], "kafka_messages": held["messages"], "kafka_partitions": held["partitions"],
            "kafka_produced_bytes": prod["bytes"], "produce": prod,
@@ -490,12 +500,14 @@ def bench_replay(models, bootstrap):
             if side == "bare":
                 c = run_json([ODL, "bench", "consume", "--bootstrap", bootstrap, "--topic", "replay"])
                 k_bare.append(c["bytes_per_s"])
+                if real:
+                    continue
                 t = time.monotonic()
                 subprocess.run(["xargs", "-0", "cat"], input="\0".join(fs_files).encode(), stdout=subprocess.DEVNULL, check=True)
                 f_cat.append(fsw["bytes"] / (time.monotonic() - t))
             else:
                 t0 = time.monotonic()
-                p, url, t_listen = serve(f"replay-kafka-{rep}", serving["dir"], "--kafka-server", bootstrap, "--topic", "replay",
+                p, url, t_listen = serve(f"replay-kafka{'-real' if real else ''}-{rep}", serving["dir"], "--kafka-server", bootstrap, "--topic", "replay",
                                          "--start-offset", start_offsets)
                 try:
                     t_ready = wait_ready(url, p)
@@ -506,6 +518,8 @@ def bench_replay(models, bootstrap):
                     k_proc_listen.append(held["bytes"] / max(t_ready - t_listen, 1e-6))
                 finally:
                     p.stop()
+                if real:
+                    continue
                 t0 = time.monotonic()
                 p, url, t_listen = serve(f"replay-fs-{rep}", serving["dir"], "--incr-save-dir", fsdir)
                 try:
@@ -528,6 +542,40 @@ def bench_replay(models, bootstrap):
     if f_proc and f_cat:
         out["fs_ratio"] = median(f_proc) / median(f_cat)
     return out
+
+
+class RealBroker:
+    """The real Kafka-protocol broker `make kafka` installs (ODL_REAL_KAFKA_BIN), on a free loopback port."""
+
+    def __init__(self):
+        import socket
+        binary = os.environ.get("ODL_REAL_KAFKA_BIN", "")
+        if not binary or not os.access(binary, os.X_OK):
+            raise RuntimeError(f"ODL_REAL_KAFKA_BIN={binary!r} is not an executable broker (run `make kafka`)")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.data = os.path.join(WORK, "real-broker")
+        shutil.rmtree(self.data, ignore_errors=True)
+        os.makedirs(self.data)
+        self.proc = Proc("real-broker", [binary, "start", "--data-dir", self.data, "--only", "kafka", "--host", "127.0.0.1",
+                                         "--kafka-port", str(port)])
+        self.bootstrap = f"127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return
+            except OSError:
+                if self.proc.p.poll() is not None:
+                    raise RuntimeError(f"real broker exited {self.proc.p.returncode}: {self.proc.tail()}")
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"real broker did not listen on {self.bootstrap} within 30 s")
+
+    def stop(self):
+        self.proc.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
 
 
 def bench_trainer():
@@ -624,21 +672,33 @@ def rows_for_table(R):
     if a:
         out.append(("3", f"sparse rows applied/s (dim {a['dim']}) into {a['rows']:,} rows, predictions running", fmt(a["apply_rows_per_s"]),
                     f"memcpy {fmt(a['memcpy_rows_per_s'])}", fmt(a["ratio"] * 100, "%", 0), ">= 30% of memcpy", a["ratio"] >= 0.30))
-    fr = R.get("freshness")
-    if fr:
+    def freshness_row(num, label, fr):
         ratio = fr["visible_after_send_ms_p99"] / fr["bare_consumer_after_send_ms_p99"] if fr.get("bare_consumer_after_send_ms_p99") else None
         ok = fr["visible_after_ack_ms_p99"] <= 50 and ratio is not None and ratio <= 2 and fr["timeouts"] == 0
-        out.append(("4", "freshness: ack -> prediction p50 / p99 (ms)",
-                     f"{fmt(fr['visible_after_ack_ms_p50'], '', 1)} / {fmt(fr['visible_after_ack_ms_p99'], '', 1)}",
-                     f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
-                     fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok))
+        return (num, f"{label}: ack -> prediction p50 / p99 (ms)",
+                f"{fmt(fr['visible_after_ack_ms_p50'], '', 1)} / {fmt(fr['visible_after_ack_ms_p99'], '', 1)}",
+                f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
+                fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok)
+
+    def replay_row(num, label, rp):
+        kr = rp.get("kafka_ratio")
+        return (num, f"{label}: MB/s (after start-up)",
+                fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
+                f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
+                None if kr is None else kr >= 0.5)
+
+    if R.get("freshness"):
+        out.append(freshness_row("4", "freshness", R["freshness"]))
+    if R.get("freshness_real"):
+        out.append(freshness_row("4r", "freshness on the real broker", R["freshness_real"]))
+    rr = R.get("replay_real")
     rp = R.get("replay")
     if rp:
-        kr, fr2 = rp.get("kafka_ratio"), rp.get("fs_ratio")
-        out.append(("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB held): MB/s (after start-up)",
-                    fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
-                    f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.5x",
-                    None if kr is None else kr >= 0.5))
+        fr2 = rp.get("fs_ratio")
+        out.append(replay_row("5", f"replay from the broker ({rp['kafka_bytes'] >> 20} MiB held)", rp))
+    if rr:
+        out.append(replay_row("5r", f"replay from the real broker ({rr['kafka_bytes'] >> 20} MiB, 1 partition)", rr))
+    if rp:
         out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s (after start-up)",
                     fmt((rp["fs_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['fs_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
                     f"cat {fmt((rp['fs_cat_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(fr2, "x", 2), ">= 0.5x", None if fr2 is None else fr2 >= 0.5))
@@ -690,6 +750,8 @@ def render(R):
               "  figure covers what it holds. Rates = bytes / (process start -> /readyz 200, or -> end of topic for the bare",
               "  consumer): process start, base model load and consumer set-up are included on both sides; in brackets the",
               "  processor's rate from its `listening:` line to /readyz (its update stream starts just before that line).",
+              "- 4r, 5r: the same measurements on the real Kafka-protocol broker (noida-db 0.2.3's Kafka service, `make kafka`),",
+              "  each beside the bare consumer on that broker; the real broker keeps everything, so 5r replays one partition.",
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
               "- 7: TrainerBenchmark (Trainer module, `odl bench trainer`): 2 threads, batch 512, 18 features dim 16, dnn 128-64-32 with BN, Adam.", ""]
@@ -745,6 +807,16 @@ def main():
             R["errors"]["broker"] = str(e)[-1500:]
         finally:
             broker.stop()
+    if want("freshness_real") or want("replay_real"):
+        try:
+            real = RealBroker()
+            try:
+                section("freshness_real", bench_freshness, models, real.bootstrap)
+                section("replay_real", bench_replay, models, real.bootstrap, True)
+            finally:
+                real.stop()
+        except Exception as e:
+            R["errors"]["real_broker"] = str(e)[-1500:]
     section("trainer", bench_trainer)
     if perf_usable():
         f = R.get("forward") or {}

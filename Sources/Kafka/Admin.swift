@@ -38,8 +38,9 @@ public final class Admin: Sendable {
         }
     }
 
-    /// Creates `name`; an existing topic counts as success (`.alreadyExists`).
-    public func createTopic(name: String, partitions: Int, replication: Int = 1,
+    /// Creates `name` with the topic `config` (e.g. `max.message.bytes`); an existing topic counts
+    /// as success (`.alreadyExists`).
+    public func createTopic(name: String, partitions: Int, replication: Int = 1, config: [String: String] = [:],
                             timeout: Duration = .seconds(5)) throws(KafkaError) -> TopicCreation {
         guard partitions > 0, replication > 0 else {
             throw KafkaError.invalid("partitions (\(partitions)) and replication (\(replication)) must be > 0",
@@ -53,6 +54,12 @@ public final class Admin: Sendable {
                 throw KafkaError.invalid(cString(errstr), operation: "createTopic", topic: name)
             }
             defer { rd_kafka_NewTopic_destroy(newTopic) }
+            for (key, value) in config.sorted(by: { $0.key < $1.key }) {
+                let err = rd_kafka_NewTopic_set_config(newTopic, key, value)
+                if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                    throw KafkaError(err, operation: "createTopic", message: "topic config \(key)=\(value)", topic: name)
+                }
+            }
             guard let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS) else {
                 throw KafkaError.invalid("AdminOptions_new failed", operation: "createTopic", topic: name)
             }
@@ -94,6 +101,44 @@ public final class Admin: Sendable {
                 return .unsupported(KafkaError(err, operation: "createTopic", message: text, topic: name))
             default:
                 throw KafkaError(err, operation: "createTopic", message: text, topic: name)
+            }
+        }
+    }
+
+    /// Deletes `name` (DeleteTopics); a topic that does not exist is an error naming it.
+    public func deleteTopic(name: String, timeout: Duration = .seconds(5)) throws(KafkaError) {
+        let ms = timeout.kafkaMilliseconds
+        try handle.use("deleteTopic", topic: name) { rk throws(KafkaError) in
+            guard let del = rd_kafka_DeleteTopic_new(name) else {
+                throw KafkaError.invalid("DeleteTopic_new failed", operation: "deleteTopic", topic: name)
+            }
+            defer { rd_kafka_DeleteTopic_destroy(del) }
+            guard let options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS),
+                  let queue = rd_kafka_queue_new(rk) else {
+                throw KafkaError.invalid("admin options or queue allocation failed", operation: "deleteTopic", topic: name)
+            }
+            defer { rd_kafka_AdminOptions_destroy(options); rd_kafka_queue_destroy(queue) }
+            var errstr = [CChar](repeating: 0, count: 512)
+            _ = rd_kafka_AdminOptions_set_request_timeout(options, ms, &errstr, errstr.count)
+            _ = rd_kafka_AdminOptions_set_operation_timeout(options, ms, &errstr, errstr.count)
+            var topics: [OpaquePointer?] = [del]
+            rd_kafka_DeleteTopics(rk, &topics, 1, options, queue)
+            guard let event = rd_kafka_queue_poll(queue, ms &+ 2000) else {
+                throw KafkaError(RD_KAFKA_RESP_ERR__TIMED_OUT, operation: "deleteTopic", message: "no answer within \(timeout)", topic: name)
+            }
+            defer { rd_kafka_event_destroy(event) }
+            let evErr = rd_kafka_event_error(event)
+            if evErr != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(evErr, operation: "deleteTopic", message: rd_kafka_event_error_string(event).map { String(cString: $0) }, topic: name)
+            }
+            var count = 0
+            guard let result = rd_kafka_event_DeleteTopics_result(event),
+                  let results = rd_kafka_DeleteTopics_result_topics(result, &count), count > 0, let first = results[0] else {
+                throw KafkaError.invalid("empty DeleteTopics result", operation: "deleteTopic", topic: name)
+            }
+            let err = rd_kafka_topic_result_error(first)
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(err, operation: "deleteTopic", message: rd_kafka_topic_result_error_string(first).map { String(cString: $0) }, topic: name)
             }
         }
     }

@@ -7,6 +7,12 @@ extension Consumer {
     /// partition holds messages (the embedded broker does not implement it), binary-searches the
     /// message timestamps with a temporary reader (assumes timestamps non-decreasing by offset).
     public func offsetsForTimes(topic: String, timestamp: Int64, timeout: Duration = .seconds(10)) throws(KafkaError) -> [Int32: Int64] {
+        try offsetsForTimesDetailed(topic: topic, timestamp: timestamp, timeout: timeout).offsets
+    }
+
+    /// `offsetsForTimes`, plus the partitions whose answer came from the binary search (the broker
+    /// answered ListOffsets with -1 although it held messages): chosen by what the broker can do.
+    func offsetsForTimesDetailed(topic: String, timestamp: Int64, timeout: Duration) throws(KafkaError) -> (offsets: [Int32: Int64], searched: Set<Int32>) {
         let count = try partitionCount(topic: topic, timeout: timeout)
         let list = PartitionList(capacity: count)
         for p in 0..<Int32(count) { list.add(topic, p, offset: timestamp) }
@@ -15,6 +21,7 @@ extension Consumer {
         }
         if err != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError(err, operation: "offsetsForTimes", topic: topic) }
         var out: [Int32: Int64] = [:]
+        var searched: Set<Int32> = []
         var prober: TimestampProber?
         defer { prober?.close() }
         for e in list.elements {
@@ -33,8 +40,9 @@ extension Consumer {
             if prober == nil { prober = try TimestampProber(config: config, timeout: timeout) }
             guard let prober else { continue }
             out[e.partition] = try prober.firstOffset(topic: topic, partition: e.partition, atOrAfter: timestamp, in: marks)
+            searched.insert(e.partition)
         }
-        return out
+        return (out, searched)
     }
 }
 

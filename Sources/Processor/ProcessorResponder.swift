@@ -59,7 +59,9 @@ public struct ProcessorResponder: HTTPResponder {
             return text(.ok, "ok\n")
         case (.get, "/readyz"), (.head, "/readyz"):
             let r = operations.readiness()
-            return text(r.ready ? .ok : .serviceUnavailable, (r.ready ? "ready" : "not ready: \(r.reason)") + "\n")
+            // Ready but with updates lost (start offset deleted by retention): say so here too.
+            let warning = r.reason.range(of: "WARNING:").map { " " + r.reason[$0.lowerBound...] } ?? ""
+            return text(r.ready ? .ok : .serviceUnavailable, (r.ready ? "ready" + warning : "not ready: \(r.reason)") + "\n")
         case (.get, "/status"):
             if let refused = refuseOps(request) { return refused }
             return bytes(.ok, operations.statusJSON(), contentType: "application/json")

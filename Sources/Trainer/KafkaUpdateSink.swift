@@ -12,6 +12,8 @@ public final class KafkaUpdateSink: UpdateSink {
     let logger: Logger
     let attempts: Int
     private var next: Int64?
+    /// EasyRec's update-topic settings for CreateTopics (1 partition is passed separately).
+    public static let topicConfig = ["max.message.bytes": "1073741824"]
 
     /// Creates the topic with one partition when missing (brokers without topic creation, like
     /// the embedded one, auto-create it), and learns the topic's current end offset.
@@ -28,8 +30,8 @@ public final class KafkaUpdateSink: UpdateSink {
             // An existing topic needs no CreateTopics request (which brokers without it, like the
             // embedded one, never answer: that would cost the whole admin timeout at every start).
             if try admin.topicExists(topic, timeout: adminTimeout) { break create }
-            switch try admin.createTopic(name: topic, partitions: 1, timeout: adminTimeout) {
-            case .created: logger.info("created update topic \(topic) with 1 partition")
+            switch try admin.createTopic(name: topic, partitions: 1, config: Self.topicConfig, timeout: adminTimeout) {
+            case .created: logger.info("created update topic \(topic) with 1 partition, max.message.bytes 1 GiB")
             case .alreadyExists: break
             case .unsupported(let e): logger.info("update topic \(topic) not created by admin (\(e.name)); relying on auto-creation")
             }

@@ -8,19 +8,33 @@ struct HarnessError: Error, CustomStringConvertible {
     let description: String
 }
 
-/// An `odl broker` child process (the built binary at <package root>/.build/debug/odl).
+/// The broker of one test: an `odl broker` child process (the built binary at
+/// <package root>/.build/debug/odl; `kind` .embedded) or a `RealBroker` (`kind` .real).
 final class BrokerProcess: Sendable {
-    let process: Process
+    let kind: BrokerKind
     let bootstrap: String
-    private let output: LineCollector
+    private let odl: (process: Process, output: LineCollector)?
+    let real: RealBroker?
 
     static var binaryPath: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/debug/odl").path
     }
 
-    /// Starts the broker and waits for its "bootstrap: ..." line.
-    init(arguments: [String] = []) throws {
+    /// Starts the broker and waits until it is ready. For the real broker, `arguments` may only
+    /// hold `--topic NAME:PARTITIONS` (created through CreateTopics with EasyRec's max.message.bytes;
+    /// auto-created topics get the broker's default of 1 MiB and 1 partition).
+    init(arguments: [String] = [], kind: BrokerKind = .embedded) throws {
+        self.kind = kind
+        try BrokerKind.checkSelection()
+        if kind == .real {
+            let broker = try RealBroker(topicSpecs: try Self.topicArguments(arguments), topicConfig: ["max.message.bytes": "1073741824"])
+            real = broker
+            odl = nil
+            bootstrap = broker.bootstrap
+            return
+        }
+        real = nil
         let path = Self.binaryPath
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw HarnessError(description: "odl binary missing at \(path): build it first (`swift build --product odl`, or `make test`)")
@@ -32,8 +46,8 @@ final class BrokerProcess: Sendable {
         p.standardOutput = pipe
         p.standardError = FileHandle.nullDevice
         try p.run()
-        process = p
-        output = LineCollector(pipe.fileHandleForReading)
+        let output = LineCollector(pipe.fileHandleForReading)
+        odl = (p, output)
         guard let line = output.waitFor(prefix: "bootstrap: ", timeout: 10) else {
             p.terminate()
             throw HarnessError(description: "odl broker printed no bootstrap line within 10 s; output: \(output.lines)")
@@ -41,18 +55,38 @@ final class BrokerProcess: Sendable {
         bootstrap = String(line.dropFirst("bootstrap: ".count))
     }
 
-    /// Waits for an output line starting with `prefix`.
+    /// Each `--topic NAME:PARTITIONS` as `NAME:PARTITIONS`; any other argument is an error.
+    private static func topicArguments(_ arguments: [String]) throws -> [String] {
+        var out: [String] = []
+        var i = 0
+        while i < arguments.count {
+            guard arguments[i] == "--topic", i + 1 < arguments.count else {
+                throw HarnessError(description: "real broker: unsupported broker argument \(arguments[i...].prefix(2))")
+            }
+            out.append(arguments[i + 1])
+            i += 2
+        }
+        return out
+    }
+
+    /// Waits for an output line starting with `prefix` (odl broker only).
     func waitFor(_ prefix: String, timeout: TimeInterval = 5) -> String? {
-        output.waitFor(prefix: prefix, timeout: timeout)
+        odl?.output.waitFor(prefix: prefix, timeout: timeout)
     }
 
+    /// Sends `sig` to the odl broker (the real broker is controlled through `real`).
     func signal(_ sig: Int32) {
-        kill(process.processIdentifier, sig)
+        if let odl { kill(odl.process.processIdentifier, sig) }
     }
 
-    /// SIGTERM, wait, and return the exit status.
+    /// Stops the broker and returns the exit status (0 for a real broker that was stopped).
     @discardableResult
     func stop() -> Int32 {
+        if let real {
+            real.close()
+            return 0
+        }
+        guard let process = odl?.process else { return 0 }
         if process.isRunning { signal(SIGTERM) }
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
@@ -65,7 +99,7 @@ final class BrokerProcess: Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        if let process = odl?.process, process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 }
 

@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Compression codecs")
 struct CompressionTests {
-    @Test("gzip, snappy, lz4 and zstd batches round-trip", arguments: ["gzip", "snappy", "lz4", "zstd"])
-    func codec(_ codec: String) async throws {
-        let broker = try BrokerProcess()
+    @Test("gzip, snappy, lz4 and zstd batches round-trip", arguments: ["gzip", "snappy", "lz4", "zstd"], BrokerKind.forTests)
+    func codec(_ codec: String, kind: BrokerKind) async throws {
+        let broker = try BrokerProcess(kind: kind)
         let topic = uniqueTopic("c-\(codec)")
         var config = ProducerConfig(bootstrap: broker.bootstrap)
         config.compression = codec

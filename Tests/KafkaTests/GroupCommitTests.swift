@@ -4,9 +4,9 @@ import Testing
 
 @Suite("Group commits")
 struct GroupCommitTests {
-    @Test("a restarted consumer with the same group resumes at the committed offset")
-    func resumeAtCommitted() async throws {
-        let broker = try BrokerProcess(arguments: ["--topic", "grp:1"])
+    @Test("a restarted consumer with the same group resumes at the committed offset", arguments: BrokerKind.forTests)
+    func resumeAtCommitted(kind: BrokerKind) async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "grp:1"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)
         for i in 0..<10 { _ = try await producer.send(topic: "grp", partition: 0, value: Array("g\(i)".utf8)) }
         producer.close()

@@ -24,10 +24,10 @@ let kcatPath = ["/usr/bin/kcat", "/usr/local/bin/kcat", "/usr/bin/kafkacat"].fir
 @Suite("kcat interoperability")
 struct KcatInteropTests {
     @Test("kcat -L, -P and -C -e against odl broker, mixed with the Swift client",
-          .enabled(if: kcatPath != nil, "kcat is not installed (make deps installs it)"))
-    func kcat() async throws {
+          .enabled(if: kcatPath != nil, "kcat is not installed (make deps installs it)"), arguments: BrokerKind.forTests)
+    func kcat(kind: BrokerKind) async throws {
         guard let kcat = kcatPath else { return }
-        let broker = try BrokerProcess(arguments: ["--topic", "kc:2"])
+        let broker = try BrokerProcess(arguments: ["--topic", "kc:2"], kind: kind)
         let b = broker.bootstrap
         try await onThread {
             let (s1, meta) = try run(kcat, ["-b", b, "-L", "-t", "kc"])

@@ -4,9 +4,11 @@ import Testing
 
 @Suite("Timestamp to offset")
 struct TimestampTests {
-    @Test("offsetsForTimes finds the first message at or after a timestamp on the embedded broker")
-    func offsetsForTimes() async throws {
-        let broker = try BrokerProcess(arguments: ["--topic", "ts-topic:2"])
+    // Embedded only: on the real broker (noida-db 0.2.3) this test passes alone but, in the parallel
+    // suite, the broker's ListOffsets answers (earliest / by timestamp) were wrong (cause not found).
+    @Test("offsetsForTimes finds the first message at or after a timestamp", arguments: [BrokerKind.embedded])
+    func offsetsForTimes(kind: BrokerKind) async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "ts-topic:2"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)
         // Partition 0: 40 messages at t = 1000, 1010, ... (pairs share a timestamp); partition 1: empty.
         let base: Int64 = 1_600_000_000_000

@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 
 /// Child processes of the tests (`odl broker`, `odl serve`), with their stdout lines.
 final class ChildProcess: @unchecked Sendable {
@@ -64,15 +65,30 @@ final class ChildProcess: @unchecked Sendable {
 
 struct ProcessFailure: Error, CustomStringConvertible { var description: String }
 
-/// A real `odl broker` process for the test's duration.
+/// The test's broker: an `odl broker` process (`kind` .embedded) or a `RealBroker` (.real).
 final class BrokerProcess: Sendable {
-    let child: ChildProcess
+    let child: ChildProcess?
+    let real: RealBroker?
     let bootstrap: String
 
-    init(topics: [String]) async throws {
-        child = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] })
-        bootstrap = try await child.waitForLine(prefix: "bootstrap:")
+    /// `topicConfig` applies to the real broker's topics only (the embedded broker ignores topic settings).
+    init(topics: [String], kind: BrokerKind = .embedded, topicConfig: [String: String] = [:]) async throws {
+        try BrokerKind.checkSelection()
+        if kind == .real {
+            let broker = try RealBroker(topicSpecs: topics, topicConfig: topicConfig)
+            real = broker
+            child = nil
+            bootstrap = broker.bootstrap
+            return
+        }
+        real = nil
+        let c = try ChildProcess(["broker"] + topics.flatMap { ["--topic", $0] })
+        child = c
+        bootstrap = try await c.waitForLine(prefix: "bootstrap:")
     }
 
-    func stop() { child.kill(signal: SIGTERM) }
+    func stop() {
+        child?.kill(signal: SIGTERM)
+        real?.close()
+    }
 }

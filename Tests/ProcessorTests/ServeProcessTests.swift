@@ -159,6 +159,50 @@ import Testing
         #expect(serve.child.process.terminationStatus == 0)
     }
 
+    /// Replicas: two `odl serve` on the same export and topic reach the same checksum and answer
+    /// bit-identically while updates stream; a third started later catches up to the same state.
+    @Test(arguments: BrokerKind.forTests)
+    func replicasConvergeBitIdentically(kind: BrokerKind) async throws {
+        let model = try TestModel()
+        let root = try UpdateStreamTests.tempDir()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let broker = try await BrokerProcess(topics: ["replicas:1"], kind: kind)
+        defer { broker.stop() }
+        let dir = try Self.export(model, kafka: KafkaInfo(server: broker.bootstrap, topic: "replicas", offset: 0), root: root)
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        defer { producer.close() }
+        let reference = try ParameterStore(spec: model.spec, parameters: model.parameters)
+        func send(step: Int32) throws {
+            let u = UpdateStreamTests.updates(model, step: step, seed: UInt64(100 + step))
+            for m in [u.sparse, u.dense] {
+                _ = try producer.sendSync(topic: "replicas", partition: 0, key: Array(UpdateCodec.kafkaKey(for: m).utf8),
+                                          value: UpdateCodec.encode(m))
+                _ = try reference.apply(m)
+            }
+        }
+        try send(step: 1)
+        let a = try await Serve(["--model", dir])
+        let b = try await Serve(["--model", dir])
+        defer {
+            a.child.kill(signal: SIGKILL)
+            b.child.kill(signal: SIGKILL)
+        }
+        for step in Int32(2)...6 { try send(step: step) }
+        let expected = String(reference.checksum(), radix: 16)
+        let sa = try await a.waitFor("replica a at step 6") { $0.updates.denseStep == 6 && $0.ready }
+        let sb = try await b.waitFor("replica b at step 6") { $0.updates.denseStep == 6 && $0.ready }
+        #expect(sa.model.checksum == expected && sb.model.checksum == expected)
+        let pa = try await a.probs(), pb = try await b.probs()
+        #expect(pa == pb)
+        #expect(pa == (try UpdateStreamTests.expectedProbs(model, reference.snapshotParameters())))
+        let c = try await Serve(["--model", dir])
+        defer { c.child.kill(signal: SIGKILL) }
+        let sc = try await c.waitFor("replica c caught up") { $0.ready && $0.updates.denseStep == 6 }
+        #expect(sc.model.checksum == expected)
+        #expect(sc.updates.messagesApplied == 12)
+        #expect(try await c.probs() == pa)
+    }
+
     @Test func noUpdatesServesTheBaseWithoutABroker() async throws {
         let model = try TestModel()
         let root = try UpdateStreamTests.tempDir()

@@ -92,9 +92,10 @@ import Testing
         #expect(ready.map(\.name) == ["sparse_update_10", "dense_update_10"])
     }
 
-    @Test func kafkaUpdatesChangePredictionsAndReplayConverges() async throws {
+    @Test(arguments: BrokerKind.forTests)
+    func kafkaUpdatesChangePredictionsAndReplayConverges(kind: BrokerKind) async throws {
         let model = try TestModel()
-        let broker = try await BrokerProcess(topics: ["updates:1"])
+        let broker = try await BrokerProcess(topics: ["updates:1"], kind: kind)
         defer { broker.stop() }
         let producer = try Producer(bootstrap: broker.bootstrap)
         defer { producer.close() }
@@ -153,9 +154,10 @@ import Testing
         await again.stop()
     }
 
-    @Test func perPartitionStartOffsets() async throws {
+    @Test(arguments: BrokerKind.forTests)
+    func perPartitionStartOffsets(kind: BrokerKind) async throws {
         let model = try TestModel()
-        let broker = try await BrokerProcess(topics: ["multi:2"])
+        let broker = try await BrokerProcess(topics: ["multi:2"], kind: kind)
         defer { broker.stop() }
         let producer = try Producer(bootstrap: broker.bootstrap)
         defer { producer.close() }
@@ -181,9 +183,13 @@ import Testing
         await server.stop()
     }
 
-    @Test func brokerOutageIsSurvived() async throws {
+    /// Embedded: all brokers down and up (SIGUSR1/SIGUSR2, data kept). Real: the broker process is
+    /// stopped and restarted on its data. Either way the update sent before the outage is applied
+    /// once and the one sent after it is applied next: nothing lost, nothing applied twice.
+    @Test(arguments: BrokerKind.forTests)
+    func brokerOutageIsSurvived(kind: BrokerKind) async throws {
         let model = try TestModel()
-        let broker = try await BrokerProcess(topics: ["outage:1"])
+        let broker = try await BrokerProcess(topics: ["outage:1"], kind: kind)
         defer { broker.stop() }
         let server = try await ServerFixture(model: try model.loaded()) {
             $0.noUpdates = false
@@ -191,17 +197,31 @@ import Testing
             $0.topic = "outage"
         }
         _ = try await server.waitFor("ready") { $0.ready }
-        kill(broker.child.process.processIdentifier, SIGUSR1)   // all brokers down (data kept)
+        let u1 = Self.updates(model, step: 1, seed: 9)
+        let first = try Producer(bootstrap: broker.bootstrap)
+        _ = try first.sendSync(topic: "outage", partition: 0, key: nil, value: UpdateCodec.encode(u1.dense))
+        first.close()
+        _ = try await server.waitFor("update before the outage") { $0.updates.denseStep == 1 }
+        if let child = broker.child {
+            kill(child.process.processIdentifier, SIGUSR1)   // all brokers down (data kept)
+        } else {
+            broker.real?.stop(graceful: true)
+        }
         try await Task.sleep(for: .milliseconds(800))
         #expect(try await server.get("/healthz").status == 200)
         #expect(try await server.post(body: try PredictHTTPTests.request().serializedBytes() as [UInt8]).status == 200)
-        kill(broker.child.process.processIdentifier, SIGUSR2)   // back up
+        if let child = broker.child {
+            kill(child.process.processIdentifier, SIGUSR2)   // back up
+        } else {
+            try broker.real?.start()
+        }
         let producer = try Producer(bootstrap: broker.bootstrap)
         defer { producer.close() }
-        let u1 = Self.updates(model, step: 1, seed: 9)
-        _ = try producer.sendSync(topic: "outage", partition: 0, key: nil, value: UpdateCodec.encode(u1.dense))
-        let status = try await server.waitFor("update after the outage", seconds: 30) { $0.updates.denseStep == 1 }
-        #expect(status.updates.messagesApplied == 1)
+        let u2 = Self.updates(model, step: 2, seed: 10)
+        _ = try producer.sendSync(topic: "outage", partition: 0, key: nil, value: UpdateCodec.encode(u2.dense))
+        let status = try await server.waitFor("update after the outage", seconds: 30) { $0.updates.denseStep == 2 }
+        #expect(status.updates.messagesApplied == 2)
+        #expect(status.updates.partitions.first?.nextOffset == 2)
         await server.stop()
     }
 
@@ -232,5 +252,90 @@ import Testing
         #expect(low.startOffset == 0 && low.nextOffset == 9)
         #expect(try await server.get("/metrics").text.contains("odl_update_gaps_total 1"))
         await server.stop()
+    }
+
+    @Test("real broker: retention deletes the start offset; the gap is in /status, /readyz and /metrics; later updates apply",
+          .enabled(if: BrokerKind.forTests.contains(.real)))
+    func startOffsetDeletedByRealRetention() async throws {
+        let model = try TestModel()
+        let broker = try await BrokerProcess(topics: ["retained:1"], kind: .real, topicConfig: ["retention.ms": "1000"])
+        defer { broker.stop() }
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        defer { producer.close() }
+        let u1 = Self.updates(model, step: 1, seed: 5)
+        for _ in 0..<3 { _ = try producer.sendSync(topic: "retained", partition: 0, key: nil, value: UpdateCodec.encode(u1.dense)) }
+        let probe = try Consumer(ConsumerConfig(bootstrap: broker.bootstrap))
+        defer { probe.close() }
+        var low: Int64 = 0
+        for _ in 0..<150 where low < 3 {
+            low = (try? probe.watermarks(topic: "retained", partition: 0).low) ?? 0
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(low == 3, "the broker's retention should have deleted offsets 0-2")
+        let server = try await ServerFixture(model: try model.loaded()) {
+            $0.noUpdates = false
+            $0.kafkaServer = broker.bootstrap
+            $0.topic = "retained"
+            $0.startOffset = "0"
+        }
+        let status = try await server.waitFor("caught up after the gap") { $0.ready }
+        #expect(status.updates.startOffsetLost)
+        #expect(status.updates.problems.first?.contains("no longer held by the broker") == true, "\(status.updates.problems)")
+        #expect(status.readiness.contains("WARNING"))
+        #expect(status.updates.denseStep == nil, "no retained update was held")
+        let readyz = try await server.get("/readyz")
+        #expect(readyz.text.contains("WARNING"), "\(readyz.text)")
+        #expect(try await server.get("/metrics").text.contains("odl_update_gaps_total 1"))
+        let u2 = Self.updates(model, step: 2, seed: 6)
+        _ = try producer.sendSync(topic: "retained", partition: 0, key: nil, value: UpdateCodec.encode(u2.dense))
+        let after = try await server.waitFor("update after the gap") { $0.updates.denseStep == 2 }
+        #expect(after.updates.messagesApplied == 1)
+        await server.stop()
+    }
+
+    /// What the processor does today (partial: it does not follow a re-created topic by itself): it
+    /// keeps serving its state, reports the offset reset in /status, and applies nothing of the new
+    /// topic out of order; a processor started on the new topic applies its updates.
+    @Test("real broker: the update topic deleted and re-created: reported, nothing applied out of order; a restart follows it",
+          .enabled(if: BrokerKind.forTests.contains(.real)))
+    func topicDeletedAndRecreated() async throws {
+        let model = try TestModel()
+        let broker = try await BrokerProcess(topics: ["recreated:1"], kind: .real)
+        defer { broker.stop() }
+        func start(_ offset: String?) async throws -> ServerFixture {
+            try await ServerFixture(model: try model.loaded()) {
+                $0.noUpdates = false
+                $0.kafkaServer = broker.bootstrap
+                $0.topic = "recreated"
+                if let offset { $0.startOffset = offset }
+            }
+        }
+        let server = try await start(nil)
+        _ = try await server.waitFor("ready") { $0.ready }
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        for step in Int32(1)...3 {
+            _ = try producer.sendSync(topic: "recreated", partition: 0, key: nil,
+                                      value: UpdateCodec.encode(Self.updates(model, step: step, seed: UInt64(step)).dense))
+        }
+        producer.close()
+        _ = try await server.waitFor("three updates") { $0.updates.denseStep == 3 }
+        let admin = try Admin(bootstrap: broker.bootstrap)
+        defer { admin.close() }
+        try admin.deleteTopic(name: "recreated", timeout: .seconds(10))
+        #expect(try admin.createTopic(name: "recreated", partitions: 1, timeout: .seconds(10)) == .created)
+        // A new producer: the idempotent one's sequence numbers belong to the deleted topic (the
+        // broker answers OUT_OF_ORDER_SEQUENCE_NUMBER).
+        let fresh = try Producer(bootstrap: broker.bootstrap)
+        defer { fresh.close() }
+        _ = try fresh.sendSync(topic: "recreated", partition: 0, key: nil, value: UpdateCodec.encode(Self.updates(model, step: 4, seed: 4).dense))
+        let status = try await server.waitFor("the reset reported", seconds: 30) { $0.updates.lastError?.contains("beyond the end") == true }
+        #expect(status.updates.lastError?.contains("recreated partition 0: offset 3") == true, "\(status.updates.lastError ?? "")")
+        #expect(status.updates.denseStep == 3 && status.updates.messagesApplied == 3)
+        #expect(try await server.get("/healthz").status == 200)
+        await server.stop()
+        let again = try await start("0")
+        let followed = try await again.waitFor("the new topic's update") { $0.updates.denseStep == 4 && $0.ready }
+        #expect(followed.updates.messagesApplied == 1)
+        await again.stop()
     }
 }

@@ -4,15 +4,22 @@ import Logging
 import Testing
 @testable import Trainer
 
-/// The Kafka sample source and update sink against an in-process embedded broker.
+/// The Kafka sample source and update sink against an in-process embedded broker and a real one.
 @Suite(.serialized) struct KafkaIOTests {
     let logger = Logger(label: "test")
 
-    @Test func updateSinkTracksNextOffsetFromAcknowledgements() throws {
-        let broker = try EmbeddedBroker()
+    /// On the real broker the sink itself creates the topic (CreateTopics with EasyRec's settings).
+    @Test(arguments: BrokerKind.forTests)
+    func updateSinkTracksNextOffsetFromAcknowledgements(kind: BrokerKind) throws {
+        let broker = try TestBroker(kind, topics: kind == .embedded ? ["updates:1"] : [])
         defer { broker.close() }
-        try broker.createTopic(name: "updates", partitions: 1)
-        let sink = try KafkaUpdateSink(server: broker.bootstrap, topic: "updates", adminTimeout: .milliseconds(200), logger: logger)
+        let sink = try KafkaUpdateSink(server: broker.bootstrap, topic: "updates", adminTimeout: kind == .real ? .seconds(10) : .milliseconds(200),
+                                       logger: logger)
+        if kind == .real {
+            let admin = try Admin(bootstrap: broker.bootstrap)
+            defer { admin.close() }
+            #expect(try admin.topicExists("updates"))
+        }
         #expect(sink.nextOffsets == [0: 0])
         try sink.send(key: "dense_update_2", value: [1, 2, 3])
         try sink.send(key: "sparse_update_3", value: [4])
@@ -47,10 +54,10 @@ import Testing
         #expect(sink.nextOffsets == [0: 0])
     }
 
-    @Test func sampleSourceStartsTimesLagAndCommits() throws {
-        let broker = try EmbeddedBroker()
+    @Test(arguments: BrokerKind.forTests)
+    func sampleSourceStartsTimesLagAndCommits(kind: BrokerKind) throws {
+        let broker = try TestBroker(kind, topics: ["samples:2"])
         defer { broker.close() }
-        try broker.createTopic(name: "samples", partitions: 2)
         let producer = try Producer(bootstrap: broker.bootstrap)
         for i in 0..<20 {
             _ = try producer.sendSync(topic: "samples", partition: Int32(i % 2), key: Array("k\(i)".utf8),

@@ -53,12 +53,24 @@ final class OdlProcess: Sendable {
 
 /// An `odl broker` child process.
 final class BrokerProcess: Sendable {
-    let child: OdlProcess
+    let child: OdlProcess?
+    let real: RealBroker?
     let bootstrap: String
 
-    init(topics: [String], dir: String) throws {
+    /// `odl broker` (`kind` .embedded) or a real broker (.real) with `topics` (`NAME:PARTITIONS`).
+    init(topics: [String], dir: String, kind: BrokerKind = .embedded) throws {
+        try BrokerKind.checkSelection()
+        if kind == .real {
+            let b = try RealBroker(topicSpecs: topics)
+            real = b
+            child = nil
+            bootstrap = b.bootstrap
+            return
+        }
+        real = nil
         let file = dir + "/bootstrap"
-        child = try OdlProcess(["broker", "--bootstrap-file", file] + topics.flatMap { ["--topic", $0] }, log: dir + "/broker.log")
+        let c = try OdlProcess(["broker", "--bootstrap-file", file] + topics.flatMap { ["--topic", $0] }, log: dir + "/broker.log")
+        child = c
         let deadline = Date().addingTimeInterval(10)
         var address = ""
         while Date() < deadline {
@@ -68,13 +80,16 @@ final class BrokerProcess: Sendable {
             }
             usleep(20_000)
         }
-        guard !address.isEmpty else { throw HarnessError(description: "broker did not start: \(child.output)") }
+        guard !address.isEmpty else { throw HarnessError(description: "broker did not start: \(c.output)") }
         bootstrap = address
     }
 
     func stop() {
-        child.signal(SIGTERM)
-        _ = child.wait(timeout: 10)
+        if let child {
+            child.signal(SIGTERM)
+            _ = child.wait(timeout: 10)
+        }
+        real?.close()
     }
 }
 

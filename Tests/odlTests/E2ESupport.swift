@@ -127,21 +127,33 @@ final class E2EScenario: Sendable {
     let base: E2EBase
     let dir: String
     let binary: String
-    let broker: E2EChild
+    /// The `odl broker` child (`kind` .embedded), or nil on the real broker.
+    let broker: E2EChild?
+    let real: RealBroker?
     let bootstrap: String
     let onlineConfig: String
     let onlineDir: String
     let sampleTopic = "e2e_samples"
     let updateTopic = "e2e_updates"
 
-    init(_ name: String, checkpointSteps: UInt32? = nil) async throws {
+    init(_ name: String, kind: BrokerKind = .embedded, checkpointSteps: UInt32? = nil) async throws {
         base = try await E2EBase.shared()
         binary = try E2EPaths.binary()
-        dir = base.root + "/" + name
+        dir = base.root + "/" + name + (kind == .real ? "-real" : "")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        broker = try E2EChild(name: "broker", binary: binary, log: dir + "/broker.log",
-                              ["broker", "--topic", "\(sampleTopic):1", "--topic", "\(updateTopic):1"])
-        bootstrap = try await broker.child.waitForLine(prefix: "bootstrap:", timeout: 30)
+        try BrokerKind.checkSelection()
+        if kind == .real {
+            let r = try RealBroker(topicSpecs: ["\(sampleTopic):1", "\(updateTopic):1"])
+            real = r
+            broker = nil
+            bootstrap = r.bootstrap
+        } else {
+            let b = try E2EChild(name: "broker", binary: binary, log: dir + "/broker.log",
+                                 ["broker", "--topic", "\(sampleTopic):1", "--topic", "\(updateTopic):1"])
+            real = nil
+            broker = b
+            bootstrap = try await b.child.waitForLine(prefix: "bootstrap:", timeout: 30)
+        }
         onlineDir = dir + "/online"
         var online = try PipelineConfig.load(path: base.configPath)
         online.proto.kafkaTrainInput.server = bootstrap
@@ -288,7 +300,8 @@ final class E2EScenario: Sendable {
     /// Stops the children and the broker, then removes the scenario's directory.
     func stopAll(_ children: [E2EChild]) async {
         for c in children { await c.child.stop(grace: 5) }
-        await broker.child.stop(grace: 5)
+        await broker?.child.stop(grace: 5)
+        real?.close()
         // Passed scenarios leave nothing behind; a failing one keeps its logs (it never gets here).
         try? FileManager.default.removeItem(atPath: dir)
     }

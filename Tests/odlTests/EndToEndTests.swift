@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Kafka
 import Testing
 @testable import odl
 
@@ -10,8 +11,9 @@ import Testing
 @Suite(.serialized) struct EndToEndTests {
     /// Trainer + processor: after the trainer stops, the live processor answers exactly like a
     /// fresh export of the trainer's final checkpoint.
-    @Test func liveProcessorConvergesToTheFinalCheckpoint() async throws {
-        let s = try await E2EScenario("converge")
+    @Test(arguments: BrokerKind.forTests)
+    func liveProcessorConvergesToTheFinalCheckpoint(kind: BrokerKind) async throws {
+        let s = try await E2EScenario("converge", kind: kind)
         let (live, liveClient) = try await s.startLive("serve-live")
         let log = s.dir + "/samples.log"
         let trainer = try s.startTrainer(sampleLog: log)
@@ -45,8 +47,9 @@ import Testing
 
     /// kill -9 one of two live processors mid-stream, restart it on the same base: it replays
     /// the topic and ends with the uninterrupted processor's checksum and predictions.
-    @Test func killedProcessorReplaysToTheSameModel() async throws {
-        let s = try await E2EScenario("restart")
+    @Test(arguments: BrokerKind.forTests)
+    func killedProcessorReplaysToTheSameModel(kind: BrokerKind) async throws {
+        let s = try await E2EScenario("restart", kind: kind)
         let (a, aClient) = try await s.startLive("serve-a")
         let (b, bClient) = try await s.startLive("serve-b")
         let log = s.dir + "/samples.log"
@@ -178,13 +181,14 @@ extension EndToEndTests {
         // The rest of the stream is produced slowly, across the outage (the producer retries).
         async let rest: Void = s.produce(samples[part...], chunk: 64, pause: 0.25)
         try await Task.sleep(for: .milliseconds(600))
-        s.broker.child.signal(SIGUSR1)
+        let broker = try #require(s.broker)
+        broker.child.signal(SIGUSR1)
         try await Task.sleep(for: .seconds(3))
         #expect(trainer.child.isRunning, "the trainer survives the outage")
-        s.broker.child.signal(SIGUSR2)
+        broker.child.signal(SIGUSR2)
         try await rest
-        #expect(s.broker.child.output().contains("brokers: down") && s.broker.child.output().contains("brokers: up"))
-        #expect(s.broker.child.isRunning && trainer.child.isRunning && live.child.isRunning)
+        #expect(broker.child.output().contains("brokers: down") && broker.child.output().contains("brokers: up"))
+        #expect(broker.child.isRunning && trainer.child.isRunning && live.child.isRunning)
         try await s.waitTrained(log: log, last: Int64(samples.count - 1), trainer: trainer, timeout: 90)
         try await s.stopTrainer(trainer)
         let offsets = sampleLogEntries(log).map(\.offset)
