@@ -10,10 +10,11 @@ final class DataHubEndpointChild: Sendable {
     let url: String
     let port: Int
 
-    init(dir: String, port fixedPort: Int = 0) throws {
+    init(dir: String, port fixedPort: Int = 0, keep: Int = 0) throws {
         let file = dir + "/endpoint-\(UUID().uuidString.prefix(6))"
         child = try OdlProcess(["datahub", "--port", "\(fixedPort)", "--endpoint-file", file, "--access-id", "ak", "--access-key", "sk",
-                                "--journal", dir + "/datahub.journal", "--tuple-topic", "proj/samples:2:label,user,item,price"],
+                                "--journal", dir + "/datahub.journal", "--tuple-topic", "proj/samples:2:label,user,item,price",
+                                "--max-records-per-shard", "\(keep)"],
                                log: dir + "/datahub-\(UUID().uuidString.prefix(4)).log")
         guard waitUntil(20, { !((try? String(contentsOfFile: file, encoding: .utf8)) ?? "").isEmpty }),
               let text = try? String(contentsOfFile: file, encoding: .utf8) else {
@@ -201,5 +202,37 @@ func trainedSequences(_ path: String) -> [(shard: Int32, sequence: Int64, key: S
         let keys = trainedSequences(dir + "/s.log").map(\.key)
         #expect(keys.count == 160)
         #expect(Set(keys) == Set((0..<160).map { "s\($0)" }))
+    }
+
+    /// Records that expired between a checkpoint and the restart are a reported gap (with the lost range), never a
+    /// silent skip; training continues at the oldest kept record and trains each kept record once.
+    @Test func expiredRecordsAreAReportedGap() throws {
+        let dir = makeTempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let endpoint = try DataHubEndpointChild(dir: dir, keep: 40)
+        defer { endpoint.stop() }
+        try putSamples(endpoint.url, 0..<80)
+        let modelDir = dir + "/model"
+        let configPath = dir + "/dh.config"
+        try datahubConfig(endpoint: endpoint.url, modelDir: modelDir, numSteps: 5).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let first = try OdlProcess(["train", "--config", configPath, "--sample-log", dir + "/run1.log"], log: dir + "/train1.log")
+        #expect(first.wait(timeout: 60) == 0, "trainer output: \(first.output)")
+        let latest = try #require(CheckpointStore(directory: modelDir).latest())
+        let saved = try #require(try OffsetMap.read(path: latest.offsetPath))
+        // 160 more records: each shard now keeps sequences 80..<120 only.
+        try putSamples(endpoint.url, 80..<240)
+        try datahubConfig(endpoint: endpoint.url, modelDir: modelDir, numSteps: 15).write(toFile: configPath, atomically: true, encoding: .utf8)
+        let second = try OdlProcess(["train", "--config", configPath, "--sample-log", dir + "/run2.log"], log: dir + "/train2.log")
+        #expect(second.wait(timeout: 60) == 0, "trainer output: \(second.output)")
+        for shard: Int32 in [0, 1] {
+            let next = try #require(saved[shard])
+            #expect(second.output.contains("shard \(shard): records \(next)..<80 expired before they were read; continuing at 80"),
+                    "trainer output: \(second.output)")
+        }
+        let run2 = trainedSequences(dir + "/run2.log")
+        #expect(run2.count == 80)
+        for shard: Int32 in [0, 1] {
+            #expect(run2.filter { $0.shard == shard }.map(\.sequence).sorted() == Array(80..<120))
+        }
     }
 }
