@@ -21,15 +21,7 @@ extension DataHubStartPosition {
     /// Parses `{"<shard>": {"cursor": "..."}, ...}` or `{"timestamp": <unix seconds>}`.
     public static func parse(offsetInfo: String) throws(ConfigError) -> DataHubStartPosition {
         func bad(_ reason: String) -> ConfigError { ConfigError(.badValue, path: "offset_info", reason: reason) }
-        let json: JSONValue
-        do throws(JSONSyntaxError) {
-            json = try JSONParser.parse(offsetInfo)
-        } catch {
-            throw bad("offset_info is not JSON (\(error.reason) at offset \(error.offset)): \(offsetInfo)")
-        }
-        guard case .object(let members) = json, !members.isEmpty else {
-            throw bad("offset_info must be a non-empty JSON object, got \(offsetInfo)")
-        }
+        let members = try offsetInfoMembers(offsetInfo)
         if members.count == 1, members[0].key == "timestamp" {
             let text: String
             switch members[0].value {
