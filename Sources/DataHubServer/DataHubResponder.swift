@@ -29,6 +29,8 @@ public struct DataHubResponder: HTTPResponder {
     }
 
     static let maxBody = 64 << 20
+    static let requestIdHeader = HTTPField.Name("x-datahub-request-id")
+    static let rawSizeHeader = HTTPField.Name("x-datahub-content-raw-size")
 
     public func respond(to request: Request, context: Context) async throws -> Response {
         let id = counters.state.withLock { c -> Int in c.requests += 1; return c.requests }
@@ -51,7 +53,7 @@ public struct DataHubResponder: HTTPResponder {
 
     private func reply(_ status: Int, _ json: [String: Any]?, _ requestId: String) -> Response {
         var headers = HTTPFields()
-        headers[HTTPField.Name("x-datahub-request-id")!] = requestId
+        if let name = Self.requestIdHeader { headers[name] = requestId }
         headers[.contentType] = "application/json"
         let text = json.map(DataHubJSON.string) ?? ""
         return Response(status: HTTPResponse.Status(code: status), headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
@@ -81,7 +83,7 @@ public struct DataHubResponder: HTTPResponder {
         switch encoding {
         case "", "identity": return raw
         case "lz4":
-            guard let size = request.headers[HTTPField.Name("x-datahub-content-raw-size")!].flatMap(Int.init) else {
+            guard let name = Self.rawSizeHeader, let size = request.headers[name].flatMap(Int.init) else {
                 throw DataHubFault(400, "InvalidParameter", "lz4 body without x-datahub-content-raw-size")
             }
             do { return try LZ4Block.decompress(raw, rawSize: size) } catch {
