@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean bench kafka easyrec-fixture easyrec-venv kafka-python
+.PHONY: deps build release test demo clean bench kafka easyrec-fixture easyrec-venv kafka-python datahub-venv
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -42,9 +42,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product odl
 
+## datahub-venv: the unchanged official DataHub Python SDK (pydatahub) in a private venv, for the interop test
+DATAHUB_VENV := $(HOME)/.cache/odl/pydatahub-venv
+datahub-venv:
+	@[ -x $(DATAHUB_VENV)/bin/python ] || python3 -m venv $(DATAHUB_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(DATAHUB_VENV); }
+	@$(DATAHUB_VENV)/bin/python -c "import datahub" 2>/dev/null || $(DATAHUB_VENV)/bin/python -m pip install -q --disable-pip-version-check pydatahub
+
 ## test: unit, integration and multi-process tests; the Kafka ones on both the embedded and the
 ## real broker (ODL_TEST_KAFKA=real|embedded|both, default both)
-test: deps kafka kafka-python
+test: deps kafka kafka-python datahub-venv
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	ODL_TEST_KAFKA=$${ODL_TEST_KAFKA:-both} $(SWIFT) test --skip-build

@@ -47,9 +47,17 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: simdFlags),
+        // DataHub client over the REST API (libcurl), signatures, protocol types.
+        .target(name: "DataHub", dependencies: ["CCurl"]),
+        // The embedded DataHub-protocol endpoint (`odl datahub`).
+        .target(name: "DataHubServer", dependencies: [
+            "DataHub",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka",
+            "Config", "FG", "Inference", "Kafka", "DataHub",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,13 +67,13 @@ let package = Package(
         ]),
         // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
         .target(name: "Trainer", dependencies: [
-            "Config", "FG", "Inference", "Kafka",
+            "Config", "FG", "Inference", "Kafka", "DataHub",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,8 +82,9 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "DataHub"]),
+        .testTarget(name: "DataHubTests", dependencies: ["DataHub", "DataHubServer"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
             "odl", "Trainer", "FG", "Config", "Kafka",

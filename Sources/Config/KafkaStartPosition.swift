@@ -34,15 +34,7 @@ extension KafkaStartPosition {
         func bad(_ reason: String) -> ConfigError {
             ConfigError(.badValue, path: "offset_info", reason: reason)
         }
-        let json: JSONValue
-        do throws(JSONSyntaxError) {
-            json = try JSONParser.parse(offsetInfo)
-        } catch {
-            throw bad("offset_info is not JSON (\(error.reason) at offset \(error.offset)): \(offsetInfo)")
-        }
-        guard case .object(let members) = json, !members.isEmpty else {
-            throw bad("offset_info must be a non-empty JSON object, got \(offsetInfo)")
-        }
+        let members = try offsetInfoMembers(offsetInfo)
         func integer(_ v: JSONValue, _ key: String) throws(ConfigError) -> Int64 {
             let text: String
             switch v {
@@ -71,4 +63,18 @@ extension KafkaStartPosition {
         }
         return .partitionOffsets(offsets)
     }
+}
+
+/// The members of an `offset_info` JSON object (Kafka and DataHub inputs); errors name `offset_info`.
+func offsetInfoMembers(_ offsetInfo: String) throws(ConfigError) -> [JSONMember] {
+    let json: JSONValue
+    do throws(JSONSyntaxError) {
+        json = try JSONParser.parse(offsetInfo)
+    } catch {
+        throw ConfigError(.badValue, path: "offset_info", reason: "offset_info is not JSON (\(error.reason) at offset \(error.offset)): \(offsetInfo)")
+    }
+    guard case .object(let members) = json, !members.isEmpty else {
+        throw ConfigError(.badValue, path: "offset_info", reason: "offset_info must be a non-empty JSON object, got \(offsetInfo)")
+    }
+    return members
 }

@@ -43,6 +43,18 @@ extension PipelineConfig {
         return nil
     }
 
+    /// The DataHub training input, when the config uses one.
+    public var datahubTrainInput: EasyRec_DatahubServer? {
+        if case .datahubTrainInput(let d)? = proto.trainPath { return d }
+        return nil
+    }
+
+    /// The DataHub evaluation input, when the config uses one.
+    public var datahubEvalInput: EasyRec_DatahubServer? {
+        if case .datahubEvalInput(let d)? = proto.evalPath { return d }
+        return nil
+    }
+
     /// The first optimizer_config (EasyRec uses the first for all variables), if any.
     public var optimizer: EasyRec_Optimizer? { proto.trainConfig.optimizerConfig.first }
 }

@@ -66,6 +66,20 @@ extension PipelineConfig {
                 }
             }
         }
+        for (d, field) in [(datahubTrainInput, "datahub_train_input"), (datahubEvalInput, "datahub_eval_input")] {
+            guard let d else { continue }
+            check { () throws(ConfigError) in
+                for (value, name) in [(d.akID, "akId"), (d.akSecret, "akSecret"), (d.region, "region"), (d.project, "project"), (d.topic, "topic")]
+                where value.trimmingCharacters(in: .whitespaces).isEmpty {
+                    throw fail(.invalid, "\(field).\(name)", "\(name) is missing")
+                }
+                do throws(ConfigError) {
+                    _ = try d.startPosition()
+                } catch {
+                    throw fail(.badValue, "\(field).\(error.path)", error.reason)
+                }
+            }
+        }
         return found
     }
 

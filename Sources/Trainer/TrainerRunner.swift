@@ -93,6 +93,15 @@ public enum TrainerRunner {
             try ks.start(starts)
             source = ks
             kafkaSource = ks
+        } else if case .datahubTrainInput(let d)? = proto.trainPath {
+            let ds = try DataHubSampleSource(endpoint: d.region, accessId: d.akID, accessKey: d.akSecret, project: d.project,
+                                             topic: d.topic, inputFields: config.layout.fields.map(\.name),
+                                             separator: config.layout.separator, logger: logger)
+            for s in try ds.resolveStarts(d, checkpoint: savedOffsets, fineTune: fineTuneOffsets) {
+                logger.info("input datahub \(d.project)/\(d.topic) shard \(s.partition) starts at sequence \(s.offset) (\(s.rule.rawValue))")
+                positions[s.partition] = s.offset
+            }
+            source = ds
         } else if !proto.trainInputPath.isEmpty {
             let paths = try FileSampleSource.expand(proto.trainInputPath)
             let format: FileSampleSource.Format

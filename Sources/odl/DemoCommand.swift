@@ -38,6 +38,9 @@ struct DemoCommand: AsyncParsableCommand {
     @Option(help: "Pages scored then produced per stream step.")
     var chunkPages: Int = 10
 
+    @Option(help: "The online trainer's sample input: kafka (the embedded broker) or datahub (odl datahub, a BLOB topic).")
+    var input: String = "kafka"
+
     @Option(help: "Minimum AUC margin of live over static on items born today.")
     var minMargin: Double = 0.02
 
@@ -59,6 +62,8 @@ struct DemoCommand: AsyncParsableCommand {
         options.rate = rate
         options.chunkPages = chunkPages
         options.requiredMargin = minMargin
+        guard ["kafka", "datahub"].contains(input) else { throw ValidationError("--input must be kafka or datahub, got \(input)") }
+        options.input = input
         options.windowPages = max(chunkPages, todayPages / 10)
         let code = try await DemoRun(options: options).run()
         if code != 0 { throw ExitCode(code) }

@@ -13,6 +13,7 @@ struct ODL: AsyncParsableCommand {
             TrainCommand.self,
             ExportCommand.self,
             BrokerCommand.self,
+            DataHubCommand.self,
             FGCommand.self,
             InspectCommand.self,
             DemoCommand.self,

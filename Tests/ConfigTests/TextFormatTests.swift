@@ -61,7 +61,7 @@ import Testing
             fine_tune_ckpt_var_map: "x"
             [some.extension] { a: 1 }
             """, extra: """
-            datahub_train_input { akId: "x" nested { deeper: [ { a: 1 }, { b: -inf } ] } }
+            hive_train_input { host: "x" nested { deeper: [ { a: 1 }, { b: -inf } ] } }
             eval_config { metrics_set { auc { num_thresholds: 200 } } metrics_set { accuracy {} } }
             model_config_extra < x: 1 >
             """)
@@ -69,7 +69,7 @@ import Testing
         #expect(c.warnings.map(\.path) == [
             "train_config.sync_replicas", "train_config.train_distribute", "train_config.freeze_gradient",
             "train_config.fine_tune_ckpt_var_map", "train_config.[some.extension]",
-            "datahub_train_input", "eval_config.metrics_set", "model_config_extra",
+            "hive_train_input", "eval_config.metrics_set", "model_config_extra",
         ])
         #expect(c.warnings[0].line == 4 && c.warnings[0].column == 3)
     }

@@ -1,3 +1,4 @@
+import DataHub
 import FG
 import Foundation
 import Inference

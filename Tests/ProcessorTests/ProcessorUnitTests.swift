@@ -1,3 +1,4 @@
+import DataHub
 import Foundation
 @testable import Processor
 import Testing

@@ -79,6 +79,14 @@ public nonisolated struct EasyRec_EasyRecConfig: @unchecked Sendable {
     set {_uniqueStorage()._trainPath = .kafkaTrainInput(newValue)}
   }
 
+  public var datahubTrainInput: EasyRec_DatahubServer {
+    get {
+      if case .datahubTrainInput(let v)? = _storage._trainPath {return v}
+      return EasyRec_DatahubServer()
+    }
+    set {_uniqueStorage()._trainPath = .datahubTrainInput(newValue)}
+  }
+
   public var evalPath: OneOf_EvalPath? {
     get {return _storage._evalPath}
     set {_uniqueStorage()._evalPath = newValue}
@@ -98,6 +106,14 @@ public nonisolated struct EasyRec_EasyRecConfig: @unchecked Sendable {
       return EasyRec_KafkaServer()
     }
     set {_uniqueStorage()._evalPath = .kafkaEvalInput(newValue)}
+  }
+
+  public var datahubEvalInput: EasyRec_DatahubServer {
+    get {
+      if case .datahubEvalInput(let v)? = _storage._evalPath {return v}
+      return EasyRec_DatahubServer()
+    }
+    set {_uniqueStorage()._evalPath = .datahubEvalInput(newValue)}
   }
 
   public var modelDir: String {
@@ -183,12 +199,14 @@ public nonisolated struct EasyRec_EasyRecConfig: @unchecked Sendable {
   public nonisolated enum OneOf_TrainPath: Equatable, Sendable {
     case trainInputPath(String)
     case kafkaTrainInput(EasyRec_KafkaServer)
+    case datahubTrainInput(EasyRec_DatahubServer)
 
   }
 
   public nonisolated enum OneOf_EvalPath: Equatable, Sendable {
     case evalInputPath(String)
     case kafkaEvalInput(EasyRec_KafkaServer)
+    case datahubEvalInput(EasyRec_DatahubServer)
 
   }
 
@@ -265,6 +283,80 @@ public nonisolated struct EasyRec_KafkaServer: Sendable {
   fileprivate var _group: String? = nil
   fileprivate var _offsetInfo: String? = nil
   fileprivate var _offsetTime: String? = nil
+}
+
+/// A DataHub input (EasyRec data_source.proto DatahubServer).
+public nonisolated struct EasyRec_DatahubServer: Sendable {
+  // SwiftProtobuf.Message conformance is added in an extension below. See the
+  // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
+  // methods supported on all messages.
+
+  public var akID: String {
+    get {_akID ?? String()}
+    set {_akID = newValue}
+  }
+  /// Returns true if `akID` has been explicitly set.
+  public var hasAkID: Bool {self._akID != nil}
+  /// Clears the value of `akID`. Subsequent reads from it will return its default value.
+  public mutating func clearAkID() {self._akID = nil}
+
+  public var akSecret: String {
+    get {_akSecret ?? String()}
+    set {_akSecret = newValue}
+  }
+  /// Returns true if `akSecret` has been explicitly set.
+  public var hasAkSecret: Bool {self._akSecret != nil}
+  /// Clears the value of `akSecret`. Subsequent reads from it will return its default value.
+  public mutating func clearAkSecret() {self._akSecret = nil}
+
+  /// the endpoint: http://host[:port] (plain http in a VPC)
+  public var region: String {
+    get {_region ?? String()}
+    set {_region = newValue}
+  }
+  /// Returns true if `region` has been explicitly set.
+  public var hasRegion: Bool {self._region != nil}
+  /// Clears the value of `region`. Subsequent reads from it will return its default value.
+  public mutating func clearRegion() {self._region = nil}
+
+  public var project: String {
+    get {_project ?? String()}
+    set {_project = newValue}
+  }
+  /// Returns true if `project` has been explicitly set.
+  public var hasProject: Bool {self._project != nil}
+  /// Clears the value of `project`. Subsequent reads from it will return its default value.
+  public mutating func clearProject() {self._project = nil}
+
+  public var topic: String {
+    get {_topic ?? String()}
+    set {_topic = newValue}
+  }
+  /// Returns true if `topic` has been explicitly set.
+  public var hasTopic: Bool {self._topic != nil}
+  /// Clears the value of `topic`. Subsequent reads from it will return its default value.
+  public mutating func clearTopic() {self._topic = nil}
+
+  /// '{"<shard>": {"cursor": "..."}, ...}' or '{"timestamp": <unix seconds>}'
+  public var offsetInfo: String {
+    get {_offsetInfo ?? String()}
+    set {_offsetInfo = newValue}
+  }
+  /// Returns true if `offsetInfo` has been explicitly set.
+  public var hasOffsetInfo: Bool {self._offsetInfo != nil}
+  /// Clears the value of `offsetInfo`. Subsequent reads from it will return its default value.
+  public mutating func clearOffsetInfo() {self._offsetInfo = nil}
+
+  public var unknownFields = SwiftProtobuf.UnknownStorage()
+
+  public init() {}
+
+  fileprivate var _akID: String? = nil
+  fileprivate var _akSecret: String? = nil
+  fileprivate var _region: String? = nil
+  fileprivate var _project: String? = nil
+  fileprivate var _topic: String? = nil
+  fileprivate var _offsetInfo: String? = nil
 }
 
 /// Training job options (EasyRec train.proto).
@@ -1399,7 +1491,7 @@ nonisolated extension EasyRec_WideOrDeep: SwiftProtobuf._ProtoNameProviding {
 
 nonisolated extension EasyRec_EasyRecConfig: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   public static let protoMessageName: String = _protobuf_package + ".EasyRecConfig"
-  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}train_input_path\0\u{3}kafka_train_input\0\u{3}eval_input_path\0\u{3}kafka_eval_input\0\u{3}model_dir\0\u{3}train_config\0\u{3}eval_config\0\u{3}data_config\0\u{3}feature_configs\0\u{3}feature_config\0\u{4}\u{4}model_config\0\u{3}export_config\0\u{3}fg_json_path\0")
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}train_input_path\0\u{3}kafka_train_input\0\u{3}eval_input_path\0\u{3}kafka_eval_input\0\u{3}model_dir\0\u{3}train_config\0\u{3}eval_config\0\u{3}data_config\0\u{3}feature_configs\0\u{3}feature_config\0\u{4}\u{2}datahub_train_input\0\u{3}datahub_eval_input\0\u{3}model_config\0\u{3}export_config\0\u{3}fg_json_path\0")
 
   fileprivate class _StorageClass {
     var _trainPath: EasyRec_EasyRecConfig.OneOf_TrainPath?
@@ -1500,6 +1592,32 @@ nonisolated extension EasyRec_EasyRecConfig: SwiftProtobuf.Message, SwiftProtobu
         case 8: try { try decoder.decodeSingularMessageField(value: &_storage._dataConfig) }()
         case 9: try { try decoder.decodeRepeatedMessageField(value: &_storage._featureConfigs) }()
         case 10: try { try decoder.decodeSingularMessageField(value: &_storage._featureConfig) }()
+        case 12: try {
+          var v: EasyRec_DatahubServer?
+          var hadOneofValue = false
+          if let current = _storage._trainPath {
+            hadOneofValue = true
+            if case .datahubTrainInput(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._trainPath = .datahubTrainInput(v)
+          }
+        }()
+        case 13: try {
+          var v: EasyRec_DatahubServer?
+          var hadOneofValue = false
+          if let current = _storage._evalPath {
+            hadOneofValue = true
+            if case .datahubEvalInput(let m) = current {v = m}
+          }
+          try decoder.decodeSingularMessageField(value: &v)
+          if let v = v {
+            if hadOneofValue {try decoder.handleConflictingOneOf()}
+            _storage._evalPath = .datahubEvalInput(v)
+          }
+        }()
         case 14: try { try decoder.decodeSingularMessageField(value: &_storage._modelConfig) }()
         case 15: try { try decoder.decodeSingularMessageField(value: &_storage._exportConfig) }()
         case 16: try { try decoder.decodeSingularStringField(value: &_storage._fgJsonPath) }()
@@ -1524,7 +1642,7 @@ nonisolated extension EasyRec_EasyRecConfig: SwiftProtobuf.Message, SwiftProtobu
         guard case .kafkaTrainInput(let v)? = _storage._trainPath else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 2)
       }()
-      case nil: break
+      default: break
       }
       switch _storage._evalPath {
       case .evalInputPath?: try {
@@ -1535,7 +1653,7 @@ nonisolated extension EasyRec_EasyRecConfig: SwiftProtobuf.Message, SwiftProtobu
         guard case .kafkaEvalInput(let v)? = _storage._evalPath else { preconditionFailure() }
         try visitor.visitSingularMessageField(value: v, fieldNumber: 4)
       }()
-      case nil: break
+      default: break
       }
       try { if let v = _storage._modelDir {
         try visitor.visitSingularStringField(value: v, fieldNumber: 5)
@@ -1554,6 +1672,12 @@ nonisolated extension EasyRec_EasyRecConfig: SwiftProtobuf.Message, SwiftProtobu
       }
       try { if let v = _storage._featureConfig {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 10)
+      } }()
+      try { if case .datahubTrainInput(let v)? = _storage._trainPath {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 12)
+      } }()
+      try { if case .datahubEvalInput(let v)? = _storage._evalPath {
+        try visitor.visitSingularMessageField(value: v, fieldNumber: 13)
       } }()
       try { if let v = _storage._modelConfig {
         try visitor.visitSingularMessageField(value: v, fieldNumber: 14)
@@ -1652,6 +1776,65 @@ nonisolated extension EasyRec_KafkaServer: SwiftProtobuf.Message, SwiftProtobuf.
     if lhs._offsetTime != rhs._offsetTime {return false}
     if lhs.configGlobal != rhs.configGlobal {return false}
     if lhs.configTopic != rhs.configTopic {return false}
+    if lhs.unknownFields != rhs.unknownFields {return false}
+    return true
+  }
+}
+
+nonisolated extension EasyRec_DatahubServer: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
+  public static let protoMessageName: String = _protobuf_package + ".DatahubServer"
+  public static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{1}akId\0\u{1}akSecret\0\u{1}region\0\u{1}project\0\u{1}topic\0\u{3}offset_info\0")
+
+  public mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
+    while let fieldNumber = try decoder.nextFieldNumber() {
+      // The use of inline closures is to circumvent an issue where the compiler
+      // allocates stack space for every case branch when no optimizations are
+      // enabled. https://github.com/apple/swift-protobuf/issues/1034
+      switch fieldNumber {
+      case 1: try { try decoder.decodeSingularStringField(value: &self._akID) }()
+      case 2: try { try decoder.decodeSingularStringField(value: &self._akSecret) }()
+      case 3: try { try decoder.decodeSingularStringField(value: &self._region) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self._project) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self._topic) }()
+      case 6: try { try decoder.decodeSingularStringField(value: &self._offsetInfo) }()
+      default: break
+      }
+    }
+  }
+
+  public func traverse<V: SwiftProtobuf.Visitor>(visitor: inout V) throws {
+    // The use of inline closures is to circumvent an issue where the compiler
+    // allocates stack space for every if/case branch local when no optimizations
+    // are enabled. https://github.com/apple/swift-protobuf/issues/1034 and
+    // https://github.com/apple/swift-protobuf/issues/1182
+    try { if let v = self._akID {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 1)
+    } }()
+    try { if let v = self._akSecret {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 2)
+    } }()
+    try { if let v = self._region {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 3)
+    } }()
+    try { if let v = self._project {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 4)
+    } }()
+    try { if let v = self._topic {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 5)
+    } }()
+    try { if let v = self._offsetInfo {
+      try visitor.visitSingularStringField(value: v, fieldNumber: 6)
+    } }()
+    try unknownFields.traverse(visitor: &visitor)
+  }
+
+  public static func ==(lhs: EasyRec_DatahubServer, rhs: EasyRec_DatahubServer) -> Bool {
+    if lhs._akID != rhs._akID {return false}
+    if lhs._akSecret != rhs._akSecret {return false}
+    if lhs._region != rhs._region {return false}
+    if lhs._project != rhs._project {return false}
+    if lhs._topic != rhs._topic {return false}
+    if lhs._offsetInfo != rhs._offsetInfo {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

@@ -23,5 +23,8 @@ struct DemoOptions: Sendable {
     /// Live must beat static on new items by at least this AUC margin.
     var requiredMargin = 0.02
     var sampleTopic = "demo_samples"
+    /// The online trainer's sample input: "kafka" (the sample topic) or "datahub" (a BLOB topic on `odl datahub`).
+    var input = "kafka"
+    var datahubProject = "demo"
     var updateTopic = "demo_updates"
 }

@@ -82,6 +82,14 @@ struct DemoRun {
                                           "--bootstrap-file", work + "/bootstrap.txt"])
         let bootstrap = try await broker.waitForLine(prefix: "bootstrap:", timeout: 30)
         DemoLog.say("broker at \(bootstrap)")
+        var datahub: (child: ChildProcess, sink: DataHubSampleSink)?
+        if options.input == "datahub" {
+            let child = try start("datahub", ["datahub", "--access-id", DataHubSampleSink.accessId, "--access-key", DataHubSampleSink.accessKey,
+                                              "--topic", "\(options.datahubProject)/\(options.sampleTopic):1"])
+            let url = try await child.waitForLine(prefix: "endpoint:", timeout: 30)
+            DemoLog.say("datahub endpoint at \(url)")
+            datahub = (child, DataHubSampleSink(endpoint: url, project: options.datahubProject, topic: options.sampleTopic))
+        }
 
         // 2. The world.
         let (world, rendered) = try await phase("generate the world", &results) {
@@ -109,8 +117,12 @@ struct DemoRun {
         base.proto.modelDir = baseDir
         try base.validate()
         var online = try PipelineConfig.load(path: configPath)
-        online.proto.kafkaTrainInput.server = bootstrap
-        online.proto.kafkaTrainInput.topic = options.sampleTopic
+        if let sink = datahub?.sink {
+            online.proto.datahubTrainInput = sink.input
+        } else {
+            online.proto.kafkaTrainInput.server = bootstrap
+            online.proto.kafkaTrainInput.topic = options.sampleTopic
+        }
         online.proto.trainConfig.incrSaveConfig.kafka.server = bootstrap
         online.proto.trainConfig.incrSaveConfig.kafka.topic = options.updateTopic
         online.proto.trainConfig.fineTuneCheckpoint = baseDir
@@ -156,7 +168,8 @@ struct DemoRun {
         streamOptions.onlineBatchSize = max(1, Int(online.proto.dataConfig.batchSize))
         streamOptions.onlineSaveSteps = max(1, Int(online.proto.trainConfig.incrSaveConfig.denseSaveSteps))
         let stream = DemoStream(options: streamOptions, bootstrap: bootstrap, live: liveClient, staticClient: staticClient,
-                                trainer: trainer, processes: [broker, live, staticProc])
+                                trainer: trainer, processes: [broker, live, staticProc] + (datahub.map { [$0.child] } ?? []),
+                                datahub: datahub?.sink)
         let outcome = try await phase("stream today with progressive validation", &results) {
             try await stream.run(rendered.today)
         }
@@ -201,6 +214,7 @@ struct DemoRun {
 
         await staticProc.stop()
         await broker.stop()
+        await datahub?.child.stop()
         results.phases.append(("total", Date().timeIntervalSince(t0)))
 
         // 9. Table and report.

@@ -11,6 +11,8 @@ struct DemoStream: Sendable {
     let trainer: ChildProcess
     /// Processes that must stay up during the stream (checked every chunk).
     let processes: [ChildProcess]
+    /// Where samples go instead of the sample topic (`--input datahub`).
+    var datahub: DataHubSampleSink?
 
     /// What the stream measured.
     struct Outcome: Sendable {
@@ -46,11 +48,17 @@ struct DemoStream: Sendable {
                                                      staticScore: s.static[j], liveScore: s.live[j]))
                 }
             }
-            for r in chunk {
-                for line in r.samples {
-                    _ = try await producer.send(topic: options.sampleTopic, partition: 0,
-                                                key: Array("s\(produced)".utf8), value: Array(line.utf8))
-                    produced += 1
+            if let datahub {
+                let lines = chunk.flatMap(\.samples)
+                try await datahub.put(lines, firstIndex: produced)
+                produced += lines.count
+            } else {
+                for r in chunk {
+                    for line in r.samples {
+                        _ = try await producer.send(topic: options.sampleTopic, partition: 0,
+                                                    key: Array("s\(produced)".utf8), value: Array(line.utf8))
+                        produced += 1
+                    }
                 }
             }
             let pagesDone = chunkStart + chunk.count
