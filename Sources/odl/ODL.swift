@@ -11,6 +11,7 @@ struct ODL: AsyncParsableCommand {
             ServeCommand.self,
             TrainCommand.self,
             ExportCommand.self,
+            ImportCommand.self,
             BrokerCommand.self,
             FGCommand.self,
             InspectCommand.self,
