@@ -27,22 +27,32 @@ final class CorruptBundleTests: XCTestCase {
         }
     }
 
-    func testFlippedIndexBytesAreDetected() throws {
+    /// A flipped index byte is a typed error, or (in the parts nothing reads: the metaindex
+    /// block, the footer's padding) changes nothing: never wrong data.
+    func testFlippedIndexBytesAreDetectedOrHarmless() throws {
         let prefix = try FixturePaths.copyBundle(FixturePaths.baseVariables, into: dir)
+        let clean = try TensorBundle(prefix: prefix)
+        let reference = try clean.names.map { ($0, try clean.tensor($0)) }
         let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: prefix + ".index")))
-        var checksumErrors = 0
-        // Everything before the 48-byte footer is covered by a block CRC (the footer's padding
-        // and metaindex handle are not read).
-        for position in stride(from: 0, to: original.count - 48, by: 7) {
+        var checksumErrors = 0, harmless = 0
+        for position in stride(from: 0, to: original.count, by: 3) {
             var bytes = original
             bytes[position] ^= 0x5A
             try Data(bytes).write(to: URL(fileURLWithPath: prefix + ".index"))
-            XCTAssertThrowsError(try readAll(prefix), "byte \(position) flipped") { error in
-                if case .checksumMismatch = error as? TensorFlowIOError { checksumErrors += 1 }
-                XCTAssertNotNil(error as? TensorFlowIOError, "\(error)")
+            do {
+                let bundle = try TensorBundle(prefix: prefix)
+                XCTAssertEqual(bundle.names, clean.names, "byte \(position) flipped")
+                for (name, want) in reference {
+                    let got = try bundle.tensor(name)
+                    XCTAssertEqual(got, want, "byte \(position) flipped: \(name) changed")
+                }
+                harmless += 1
+            } catch {
+                if case .checksumMismatch = error { checksumErrors += 1 }
             }
         }
-        XCTAssertGreaterThan(checksumErrors, 0)
+        XCTAssertGreaterThan(checksumErrors, original.count / 3 / 2)
+        XCTAssertLessThan(harmless, 60)
     }
 
     func testTruncatedDataFileNamesTheTensor() throws {
