@@ -38,7 +38,9 @@ public struct EasyRecCheckpoint: Sendable {
             let slot = name[name.index(after: slash)...]
             do {
                 let tensor = try bundle.floats(name)
-                slots["\(owner)/\(slot)"] = (tensor.shape, tensor.values)
+                let values = owner == "deep_feature/dnn_0/kernel"
+                    ? EasyRecParameters.deepKernelInSpecOrder(tensor.values, spec: spec) : tensor.values
+                slots["\(owner)/\(slot)"] = (tensor.shape, values)
             } catch { throw .tensorFlow(error) }
         }
         self.slots = slots

@@ -27,7 +27,9 @@ public enum EasyRecParameters {
         }
         var dense: [[Float]] = []
         for v in spec.denseVariables {
-            dense.append(try floats(bundle, v.name, expected: v.shape, odlName: v.name))
+            var values = try floats(bundle, v.name, expected: v.shape, odlName: v.name)
+            if v.name == "deep_feature/dnn_0/kernel" { values = deepKernelInSpecOrder(values, spec: spec) }
+            dense.append(values)
             placed.insert(v.name)
             mapping.append(VariableMapping(easyRecName: v.name, odlName: v.name, role: .dense, id: v.id, shape: v.shape))
         }
@@ -38,6 +40,26 @@ public enum EasyRecParameters {
         var step: Int64?
         if case let .int64(values)? = try? bundle.tensor("global_step").values { step = values.first }
         return (ModelParameters(dense: dense, tables: tables), mapping, step)
+    }
+
+    /// TensorFlow's input layer concatenates the deep group sorted by embedding column name
+    /// (``EasyRecNaming/columnName(_:)``); odl concatenates it in the spec's group order. This
+    /// moves `deep_feature/dnn_0/kernel`'s row blocks (one per deep feature, `embeddingDim` rows
+    /// each) from TensorFlow's order into the spec's (the identity for an ``EasyRecExport``,
+    /// whose groups are already sorted).
+    static func deepKernelInSpecOrder(_ kernel: [Float], spec: ModelSpec) -> [Float] {
+        let sorted = spec.deepFeatures.sorted {
+            EasyRecNaming.columnName(spec.columns[$0]) < EasyRecNaming.columnName(spec.columns[$1])
+        }
+        let block = spec.embeddingDim * (kernel.count / max(1, spec.deepFeatures.count * spec.embeddingDim))
+        guard block > 0, kernel.count == block * spec.deepFeatures.count else { return kernel }
+        var out: [Float] = []
+        out.reserveCapacity(kernel.count)
+        for feature in spec.deepFeatures {
+            guard let source = sorted.firstIndex(of: feature) else { return kernel }
+            out += kernel[(source * block)..<((source + 1) * block)]
+        }
+        return out
     }
 
     /// An optimizer slot of a placed variable: `<variable>/<Slot>` (`.../Adam`, `.../Adam_1`).
