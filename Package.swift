@@ -41,6 +41,11 @@ let package = Package(
         .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
         // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
+        // TensorFlow file formats: TensorBundle checkpoints (LevelDB-table .index + .data shards,
+        // CRC32C-checked) and SavedModel signatures; generated from TensorFlow's public protos.
+        .target(name: "TensorFlowIO", dependencies: [
+            .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         // DeepFM forward, parameter store, update codec + applier, export I/O.
         .target(name: "Inference", dependencies: [
             "Config", "FG", "CZlib", "CCurl", "KernelsAVX512",
@@ -55,9 +60,11 @@ let package = Package(
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // Real EasyRec exports and checkpoints as odl's DeepFM: name mapping, ids, import.
+        .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub",
+            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -67,18 +74,22 @@ let package = Package(
         ]),
         // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
         .target(name: "Trainer", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub",
+            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "TensorFlowIOTests", dependencies: ["TensorFlowIO"]),
+        .testTarget(name: "EasyRecTests", dependencies: ["EasyRec", "TensorFlowIO", "Inference", "Config", "FG",
+                                                         "Processor", "Trainer", "Kafka",
+                                                         .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),

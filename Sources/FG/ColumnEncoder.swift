@@ -169,11 +169,12 @@ final class EncoderColumn: Sendable {
             }
         case .vocabulary:
             for (k, e) in r.enumerated() {
-                guard !batch.isBareNumber(e), let h = fingerprint(batch, raw, e), let cands = vocabIndex[h] else { continue }
+                guard !batch.isBareNumber(e), let h = fingerprint(batch, raw, e) else { continue }
                 let b = entryBytes(batch, raw, e)
-                for c in cands where vocabWords[Int(c)].elementsEqual(b) {
+                if let c = vocabIndex[h]?.first(where: { vocabWords[Int($0)].elementsEqual(b) }) {
                     col.append(id: Int64(c), weight: weight(k, e))
-                    break
+                } else if let row = spec.unknownVocabularyRow, !b.isEmpty {
+                    col.append(id: Int64(row), weight: weight(k, e))
                 }
             }
         case .combo(let size):

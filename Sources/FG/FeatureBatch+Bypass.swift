@@ -18,7 +18,11 @@ extension FeatureBatch {
             beginSlot(broadcast: broadcast, weighted: field.kvSeparator != nil)
             let count = broadcast ? 1 : n
             for item in 0..<count {
-                if let v = input.value(item) { try appendBypassValue(v, field, limit: limits.maxValuesPerInput) }
+                if let v = input.value(item), !v.isEmptyList {
+                    try appendBypassValue(v, field, limit: limits.maxValuesPerInput)
+                } else if let d = field.defaultValue, !d.isEmpty {
+                    try appendBypassValue(.string(d), field, limit: limits.maxValuesPerInput)
+                }
                 endItem()
             }
         }
@@ -66,6 +70,18 @@ extension FeatureBatch {
             bounds.removeSubrange((keep + 1)...)
             weights.removeSubrange(keep...)
             numbers.removeSubrange(keep...)
+        }
+    }
+}
+
+extension FeatureValue {
+    /// An empty list: a value the request lists as absent for this item.
+    var isEmptyList: Bool {
+        switch self {
+        case .strings(let v): return v.isEmpty
+        case .ints(let v): return v.isEmpty
+        case .floats(let v): return v.isEmpty
+        default: return false
         }
     }
 }

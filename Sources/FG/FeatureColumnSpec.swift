@@ -41,10 +41,13 @@ public struct FeatureColumnSpec: Sendable, Equatable {
     public var embeddingName: String?
     /// Weighted ids (`kv_separator`): a value `id<kv>weight` carries its weight. Added by FG.
     public var kvSeparator: String?
+    /// Row of a value missing from a vocabulary (EasyRec's `vocab_list` column has
+    /// `default_value=0`); nil drops it.
+    public var unknownVocabularyRow: Int?
 
     public init(name: String, inputNames: [String], kind: Kind, embeddingDim: Int,
                 combiner: Combiner = .sum, separator: String = "|", embeddingName: String? = nil,
-                kvSeparator: String? = nil) {
+                kvSeparator: String? = nil, unknownVocabularyRow: Int? = nil) {
         self.name = name
         self.inputNames = inputNames
         self.kind = kind
@@ -53,6 +56,7 @@ public struct FeatureColumnSpec: Sendable, Equatable {
         self.separator = separator
         self.embeddingName = embeddingName
         self.kvSeparator = kvSeparator
+        self.unknownVocabularyRow = unknownVocabularyRow
     }
 
     /// Rows of the fixed-size table; nil for a key-value table that grows.

@@ -5,11 +5,15 @@ public struct SampleField: Sendable, Equatable {
     public var separator: UInt8?
     /// Byte separating an id from its weight (`id<kv>weight`, split at the last one); nil: unweighted.
     public var kvSeparator: UInt8?
+    /// Bypass mode: the value used when a request lacks the field (`input_fields.default_val`,
+    /// as EasyRec's trainer and processor fill it); nil or empty: the field stays missing.
+    public var defaultValue: String?
 
-    public init(name: String, separator: UInt8? = nil, kvSeparator: UInt8? = nil) {
+    public init(name: String, separator: UInt8? = nil, kvSeparator: UInt8? = nil, defaultValue: String? = nil) {
         self.name = name
         self.separator = separator
         self.kvSeparator = kvSeparator
+        self.defaultValue = defaultValue
     }
 }
 
@@ -20,6 +24,13 @@ public struct SampleSchema: Sendable, Equatable {
     public init(fields: [SampleField]) { self.fields = fields }
 
     public var names: [String] { fields.map(\.name) }
+
+    /// The schema with `defaults` (field name -> `default_val`) filled in for bypass requests.
+    public func withDefaults(_ defaults: [String: String]) -> SampleSchema {
+        var copy = self
+        for i in copy.fields.indices { copy.fields[i].defaultValue = defaults[copy.fields[i].name] }
+        return copy
+    }
 
     /// Bypass mode: each input field split like the first feature column reading it
     /// (its `separator` and `kvSeparator` when single bytes); fields no column reads are one value.

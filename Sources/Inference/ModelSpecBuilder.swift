@@ -37,7 +37,8 @@ extension ModelSpec {
 
 extension FeatureColumnSpec {
     /// The column of one EasyRec feature config (fg.md section 4 / EasyRec's FeatureColumnParser):
-    /// ev_params -> key-value; Id/Tag/Lookup: hash_bucket_size, vocab_list or num_buckets;
+    /// ev_params -> key-value; Id/Tag/Lookup: hash_bucket_size, vocab_list (an unknown value takes
+    /// row 0: EasyRec builds the column with `default_value=0`) or num_buckets;
     /// Raw: boundaries (sorted), num_buckets over [min_val, max_val] normalized to [0,1), or raw
     /// projection of `raw_input_dim` rows; Combo: crossed hash.
     public init(config fc: EasyRec_FeatureConfig) throws(ModelSpecError) {
@@ -79,6 +80,7 @@ extension FeatureColumnSpec {
         self.init(name: name, inputNames: fc.inputNames.isEmpty ? [name] : fc.inputNames, kind: kind,
                   embeddingDim: Int(fc.embeddingDim), combiner: combiner, separator: fc.separator,
                   embeddingName: fc.hasEmbeddingName ? fc.embeddingName : nil,
-                  kvSeparator: fc.hasKvSeparator ? fc.kvSeparator : nil)
+                  kvSeparator: fc.hasKvSeparator ? fc.kvSeparator : nil,
+                  unknownVocabularyRow: fc.vocabList.isEmpty || fc.hashBucketSize > 0 ? nil : 0)
     }
 }

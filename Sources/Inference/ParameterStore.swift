@@ -303,13 +303,13 @@ public final class ParameterStore: @unchecked Sendable {
         guard layout.byteCount == bytes.count else {
             throw .badBlock(embedding: "-", reason: "layout describes \(layout.byteCount) bytes, message has \(bytes.count)")
         }
-        guard layout.keyBytes == 8 || layout.keyBytes == 4 else {
-            throw .badBlock(embedding: "-", reason: "key width \(layout.keyBytes)")
-        }
         for b in layout.blocks {
+            guard b.keyBytes == 8 || b.keyBytes == 4 else {
+                throw .badBlock(embedding: "-", reason: "key width \(b.keyBytes)")
+            }
             guard b.embeddingId >= 0 && Int(b.embeddingId) < tables.count else { throw .unknownEmbedding(id: b.embeddingId) }
             let e = spec.embeddings[Int(b.embeddingId)]
-            let keysEnd = b.keysOffset.addingReportingOverflow(layout.keyBytes * b.keyCount)
+            let keysEnd = b.keysOffset.addingReportingOverflow(b.keyBytes * b.keyCount)
             let valuesEnd = b.valuesOffset.addingReportingOverflow(4 * b.keyCount * b.dim)
             guard b.dim == e.dim, b.keyCount >= 0, b.keysOffset >= 0, b.valuesOffset >= 0,
                   !keysEnd.overflow, !valuesEnd.overflow, keysEnd.partialValue <= bytes.count, valuesEnd.partialValue <= bytes.count else {

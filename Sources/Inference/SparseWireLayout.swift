@@ -10,10 +10,13 @@ public struct SparseWireLayout: Sendable, Equatable {
         public let dim: Int
         public let keysOffset: Int
         public let valuesOffset: Int
+        /// This block's key width: 8 or 4 (EasyRec sends each table's keys in the dtype of its
+        /// lookup indices, so one message can mix int32 and int64 blocks).
+        public let keyBytes: Int
     }
 
     public let globalStep: Int32
-    /// Key width on the wire: 8 or 4.
+    /// Key width on the wire: 8 or 4 when every block has it, 0 for a message mixing both.
     public let keyBytes: Int
     public let blocks: [Block]
     /// Length of the message the layout describes.
@@ -25,7 +28,7 @@ public struct SparseWireLayout: Sendable, Equatable {
     /// Key `i` of `block` (callers keep `i < block.keyCount` and pass the layout's own bytes).
     @inline(__always)
     func key(_ bytes: UnsafeRawBufferPointer, _ block: Block, _ i: Int) -> Int64 {
-        if keyBytes == 8 {
+        if block.keyBytes == 8 {
             return Int64(littleEndian: bytes.loadUnaligned(fromByteOffset: block.keysOffset + 8 * i, as: Int64.self))
         }
         return Int64(Int32(littleEndian: bytes.loadUnaligned(fromByteOffset: block.keysOffset + 4 * i, as: Int32.self)))
@@ -41,6 +44,6 @@ public struct SparseWireLayout: Sendable, Equatable {
             let values = UpdateCodec.readFloats(bytes, at: b.valuesOffset, count: b.keyCount * b.dim)
             out.append(SparseUpdate.Block(embeddingId: b.embeddingId, keys: keys, values: values))
         }
-        return SparseUpdate(globalStep: globalStep, blocks: out, keyBytes: keyBytes)
+        return SparseUpdate(globalStep: globalStep, blocks: out, keyBytes: keyBytes == 0 ? 8 : keyBytes)
     }
 }

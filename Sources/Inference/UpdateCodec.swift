@@ -47,6 +47,14 @@ public enum UpdateCodec {
         return try decodeDense(bytes, spec: spec, options: options)
     }
 
+    /// The key width EasyRec's trainer uses for a table: its lookup indices' dtype, int32 for a
+    /// bucketized (boundaries) column, int64 otherwise.
+    static func modelKeyBytes(_ spec: ModelSpec, _ embedding: EmbeddingSpec) -> Int {
+        guard embedding.column >= 0, embedding.column < spec.columns.count else { return 8 }
+        if case .boundaries = spec.columns[embedding.column].kind { return 4 }
+        return 8
+    }
+
     /// Checks the fixed header; returns kind, count and the end of the entry table.
     private static func header(_ bytes: UnsafeRawBufferPointer, options: UpdateOptions) throws(UpdateError) -> (kind: Int32, n: Int, step: Int32, headerEnd: Int) {
         let total = bytes.count
@@ -72,7 +80,7 @@ public enum UpdateCodec {
         guard h.kind == 1 else { return nil }
         var heads: [(id: Int32, keys: Int, dim: Int)] = []
         heads.reserveCapacity(h.n)
-        var body8 = 0, body4 = 0
+        var body8 = 0, body4 = 0, bodyModel = 0
         for e in 0..<h.n {
             let id = i32(bytes, 12 + 8 * e), nk = i32(bytes, 16 + 8 * e)
             guard id >= 0 && Int(id) < spec.embeddings.count else { throw .unknownEmbedding(id: id) }
@@ -81,18 +89,24 @@ public enum UpdateCodec {
             heads.append((id, Int(nk), emb.dim))
             body8 += Int(nk) * (8 + 4 * emb.dim)
             body4 += Int(nk) * (4 + 4 * emb.dim)
+            bodyModel += Int(nk) * (modelKeyBytes(spec, emb) + 4 * emb.dim)
         }
         let bodyLength = bytes.count - h.headerEnd
+        // One width for the whole message, else EasyRec's per-table widths (int32 keys for
+        // bucketized columns, int64 for the others) when exactly those fit.
         let keyBytes: Int
-        if bodyLength == body8 { keyBytes = 8 } else if bodyLength == body4 { keyBytes = 4 } else {
+        if bodyLength == body8 { keyBytes = 8 } else if bodyLength == body4 { keyBytes = 4 } else if bodyLength == bodyModel {
+            keyBytes = 0
+        } else {
             throw .keyWidthMismatch(bodyBytes: bodyLength, withInt64Keys: body8, withInt32Keys: body4)
         }
         var blocks: [SparseWireLayout.Block] = []
         blocks.reserveCapacity(h.n)
         var at = h.headerEnd
         for b in heads {
+            let width = keyBytes != 0 ? keyBytes : modelKeyBytes(spec, spec.embeddings[Int(b.id)])
             let block = SparseWireLayout.Block(embeddingId: b.id, keyCount: b.keys, dim: b.dim, keysOffset: at,
-                                               valuesOffset: at + keyBytes * b.keys)
+                                               valuesOffset: at + width * b.keys, keyBytes: width)
             blocks.append(block)
             at = block.valuesOffset + 4 * b.keys * b.dim
         }

@@ -1,4 +1,5 @@
 import Config
+import EasyRec
 import FG
 import Foundation
 import Inference
@@ -12,9 +13,19 @@ public struct LoadedModel: Sendable {
 
     /// Resolve the version folder, read the manifest and pipeline config, build the model and
     /// load every parameter. Errors name the file at fault.
+    /// An EasyRec SavedModel export (`saved_model.pb`) is converted once into odl's format in a
+    /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
     public static func load(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
+        var path = path
+        if EasyRecExport.isExport(path) {
+            do {
+                path = try EasyRecImport.servingCopy(of: path, cacheRoot: NSTemporaryDirectory() + "odl-easyrec-imports").versionDir
+            } catch {
+                throw ServeError("EasyRec export \(path): \(error.description)")
+            }
+        }
         do {
             versionDir = try ExportReader.resolveVersionDir(path)
             manifest = try ExportReader.readManifest(versionDir)
@@ -29,7 +40,10 @@ public struct LoadedModel: Sendable {
         }
         let spec: ModelSpec
         do {
-            spec = try ModelSpec(config: config)
+            // The ids are the export's (odl's own order, or EasyRec's for an imported export); when
+            // its names do not fit the model, loadStore's validation names the mismatch.
+            let base = try ModelSpec(config: config)
+            spec = (try? base.renumbered(dense: manifest.denseVariableIds, tables: manifest.embeddingIds)) ?? base
         } catch {
             throw ServeError("\(versionDir)/pipeline.config: cannot build the model: \(error)")
         }
@@ -50,7 +64,9 @@ public struct LoadedModel: Sendable {
             }
         } else {
             let inputFields = config.proto.dataConfig.inputFields.map(\.inputName)
-            mode = .bypass(SampleSchema(specs: spec.columns, inputFields: inputFields))
+            var defaults: [String: String] = [:]
+            for f in config.proto.dataConfig.inputFields where f.hasDefaultVal { defaults[f.inputName] = f.defaultVal }
+            mode = .bypass(SampleSchema(specs: spec.columns, inputFields: inputFields).withDefaults(defaults))
         }
         return LoadedModel(versionDir: versionDir, manifest: manifest, store: store, mode: mode)
     }

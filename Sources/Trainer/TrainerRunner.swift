@@ -1,4 +1,5 @@
 import Config
+import EasyRec
 import FG
 import Foundation
 import Inference
@@ -56,6 +57,13 @@ public enum TrainerRunner {
             model.globalStep = c.globalStep
             savedOffsets = c.inputOffsets
             logger.info("resuming from \(ref.path) at step \(c.globalStep)")
+        } else if EasyRecCheckpoint.isCheckpoint(proto.trainConfig.fineTuneCheckpoint) {
+            // A TensorFlow checkpoint written by EasyRec (`model.ckpt-N`): variables by name.
+            let c = try EasyRecCheckpoint(prefix: proto.trainConfig.fineTuneCheckpoint, spec: config.spec)
+            model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
+            let slots = model.restoreMatchingOptimizerState(c.slots)
+            model.globalStep = 0
+            logger.info("initialised from EasyRec checkpoint \(c.prefix) (step \(c.globalStep ?? 0)); global_step restarts at 0; \(slots.restored.count) optimizer slots restored, \(slots.fresh.count) start fresh")
         } else if !proto.trainConfig.fineTuneCheckpoint.isEmpty {
             let ref = try CheckpointStore.resolve(path: proto.trainConfig.fineTuneCheckpoint)
             let c = try CheckpointStore.read(ref, spec: config.spec)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EasyRec
 import Inference
 
 /// `odl inspect MODEL_DIR`: what `saved_model_cli show --all` prints for an EasyRec export
@@ -35,6 +36,10 @@ struct InspectCommand: ParsableCommand {
         }
         guard let modelDir else { throw ValidationError("MODEL_DIR is required") }
         do {
+            if EasyRecExport.isExport(modelDir) {
+                print(EasyRecInspector.describe(try EasyRecExport(directory: modelDir)), terminator: "")
+                return
+            }
             print(try ExportInspector.describe(modelDir, embeddingDir: embeddingDir), terminator: "")
         } catch {
             throw ValidationError("\(error)")

@@ -12,6 +12,7 @@ struct ODL: AsyncParsableCommand {
             ServeCommand.self,
             TrainCommand.self,
             ExportCommand.self,
+            ImportCommand.self,
             BrokerCommand.self,
             DataHubCommand.self,
             FGCommand.self,
