@@ -27,6 +27,9 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // PostgreSQL client over libpq (item feature source) and a throw-away local server for tests/bench.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
 
         // The one Swift wrapper over librdkafka: producer, consumer, admin, embedded broker.
         .target(name: "Kafka", dependencies: [
@@ -49,7 +52,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka",
+            "Config", "FG", "Inference", "Kafka", "Postgres",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -65,7 +68,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -74,7 +77,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "Postgres"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [

@@ -26,7 +26,8 @@ public final class ModelScorer: PredictHandling {
     let forward: DeepFMPredictor
     let mode: FeatureMode
     let encoder: ColumnEncoder
-    let itemTable: ItemFeatureTable?
+    /// Item features (file or database source), read for items the request gives no value.
+    let items: ItemStore?
     let outputs: [ModelOutput]
     let limits: ServeLimits
     let fgLimits: FGLimits
@@ -49,7 +50,7 @@ public final class ModelScorer: PredictHandling {
         public var description: String
     }
 
-    public init(store: ParameterStore, mode: FeatureMode, itemTable: ItemFeatureTable?, outputs: [ModelOutput],
+    public init(store: ParameterStore, mode: FeatureMode, items: ItemStore?, outputs: [ModelOutput],
                 limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?) throws(SetupError) {
         self.store = store
         do {
@@ -63,7 +64,7 @@ public final class ModelScorer: PredictHandling {
             throw SetupError(description: "feature columns: \(error.description)")
         }
         self.mode = mode
-        self.itemTable = itemTable
+        self.items = items
         self.outputs = outputs
         self.limits = limits
         fgLimits = FGLimits(maxItems: limits.maxItems, maxValuesPerInput: limits.maxValuesPerFeature)
@@ -104,7 +105,7 @@ public final class ModelScorer: PredictHandling {
             user[name] = value
         }
         var itemFeatures: [String: [FeatureValue]] = [:]
-        itemFeatures.reserveCapacity(request.contextFeatures.count + (itemTable?.fields.count ?? 0))
+        itemFeatures.reserveCapacity(request.contextFeatures.count + (self.items?.fields.count ?? 0))
         for (name, context) in request.contextFeatures {
             let list = context.features
             if list.isEmpty { continue }
@@ -118,17 +119,18 @@ public final class ModelScorer: PredictHandling {
             }
             itemFeatures[name] = values
         }
-        if let table = itemTable {
-            for (f, field) in table.fields.enumerated() {
+        if let store = self.items {
+            let stored = store.values(of: items)  // one consistent version of each item
+            for (f, field) in store.fields.enumerated() {
                 let fromRequest = itemFeatures[field]
                 if let fromRequest, fromRequest.count == 1 { continue }  // one request value for all items wins
                 var values: [FeatureValue] = []
                 values.reserveCapacity(items.count)
                 var found = false
-                for (i, item) in items.enumerated() {
+                for i in items.indices {
                     if let given = fromRequest?[i], given != .strings([]) {
                         values.append(given)
-                    } else if let v = table.value(field: f, item: item) {
+                    } else if let v = stored[f][i] {
                         values.append(v)
                         found = true
                     } else {
