@@ -95,9 +95,9 @@ public final class LocalPostgresServer: Sendable {
 
     public func connect() throws(PGError) -> PGConnection { try PGConnection(parameters: connectionParameters) }
 
-    /// Stop the server (fast shutdown), keeping the data folder: `start()` brings it back on the same port.
+    /// Stop the server (fast shutdown: sessions are cut off), keeping the data folder: `start()` brings it back on the same port.
     public func pause() throws(Failure) {
-        try Self.run(binDir + "/pg_ctl", ["-D", folder + "/data", "-m", "immediate", "-w", "stop"], as: runAs, step: "pg_ctl stop")
+        try Self.run(binDir + "/pg_ctl", ["-D", folder + "/data", "-m", "fast", "-w", "-t", "60", "stop"], as: runAs, step: "pg_ctl stop")
     }
 
     /// Start again after `pause()`, on the same port.
@@ -118,28 +118,34 @@ public final class LocalPostgresServer: Sendable {
         (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? ""
     }
 
+    /// Run a server tool to completion (as `user` through runuser when given); its output goes
+    /// to a file (not a pipe: `pg_ctl start` leaves a daemon behind) that a failure quotes.
+    /// posix_spawn + waitpid, so the daemon's double fork cannot confuse the wait.
     static func run(_ tool: String, _ arguments: [String], as user: String?, step: String) throws(Failure) {
-        let process = Process()
-        if let user {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", user, "--", tool] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: tool)
-            process.arguments = arguments
+        // env -C /: the tools start in a folder the unprivileged user can enter.
+        let argv = ["/usr/bin/env", "-C", "/"] + (user.map { ["/usr/sbin/runuser", "-u", $0, "--", tool] } ?? [tool]) + arguments
+        let outputPath = FileManager.default.temporaryDirectory.appendingPathComponent("odl-pg-tool-\(UUID().uuidString.prefix(8)).log").path
+        defer { unlink(outputPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArgs = argv.map { strdup($0) } + [nil]
+        defer { cArgs.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArgs, environ)
+        guard spawned == 0 else {
+            throw Failure(description: "\(step): cannot run \(argv[0]): \(String(cString: strerror(spawned)))")
         }
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        do {
-            try process.run()
-        } catch {
-            throw Failure(description: "\(step): cannot run \(tool): \(error)")
-        }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(description: "\(step) failed (exit \(process.terminationStatus)): \(text.suffix(2000))")
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited && code == 0 else {
+            let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+            throw Failure(description: "\(step) failed (\(exited ? "exit \(code)" : "signal \(status & 0x7f)")): \(text.suffix(2000))")
         }
     }
 
