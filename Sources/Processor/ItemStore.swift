@@ -150,6 +150,12 @@ public struct ItemStorage: Sendable {
         arena.withUnsafeBufferPointer { ItemRecordCodec.length($0, at: offset, fieldCount: fieldCount) }
     }
 
+    /// Drop the growth slack of the arena and slot arrays (after a full load).
+    public mutating func shrinkToFit() {
+        if arena.capacity > arena.count + arena.count / 16 { arena = Array(arena) }
+        if offsets.capacity > offsets.count + offsets.count / 16 { offsets = Array(offsets) }
+    }
+
     /// Rewrite the arena without dead records once they are over half of it.
     mutating func compactIfWasteful() {
         guard garbage > 1 << 16, garbage * 2 > arena.count else { return }

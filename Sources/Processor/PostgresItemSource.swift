@@ -174,6 +174,7 @@ public final class PostgresItemSource: Sendable {
                 throw .database(error)
             }
             let before = source.store.count
+            storage.shrinkToFit()
             source.store.replaceAll(with: storage)
             if loaded { source.state.update { $0.removed += max(0, before - storage.count) } }
             newest = newestSeen ?? newest

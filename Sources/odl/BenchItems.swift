@@ -83,8 +83,8 @@ struct BenchItemsCommand: ParsableCommand {
             "bytes_per_item": Double(footprint) / Double(rows), "raw_bytes_per_item": rawBytes / Double(rows),
             "rss_delta_per_item": Double(rssAfter - rssBefore) / Double(rows),
             "refresh_seconds": refresh, "latency_trials": latency.count,
-            "refresh_latency_p50_ms": BenchSupport.percentile(latency, 0.5) * 1000,
-            "refresh_latency_p99_ms": BenchSupport.percentile(latency, 0.99) * 1000,
+            "refresh_latency_p50_ms": BenchSupport.percentile(latency, 50) * 1000,
+            "refresh_latency_p99_ms": BenchSupport.percentile(latency, 99) * 1000,
             "refresh_latency_max_ms": (latency.max() ?? 0) * 1000,
         ])
         withExtendedLifetime(store) {}

@@ -80,6 +80,17 @@ final class PostgresItemSourceTests: XCTestCase {
         }
     }
 
+    /// Run `body`, then stop the processor (also when `body` throws).
+    func running(_ fixture: ServerFixture, _ body: () async throws -> Void) async throws {
+        do {
+            try await body()
+        } catch {
+            await fixture.stop()
+            throw error
+        }
+        await fixture.stop()
+    }
+
     func close(_ a: [Double], _ b: [Double]) -> Bool { zip(a, b).allSatisfy { abs($0 - $1) < 1e-5 } && a.count == b.count }
 
     // MARK: acceptance
@@ -92,7 +103,7 @@ final class PostgresItemSourceTests: XCTestCase {
             INSERT INTO items_100k SELECT 'i' || g, 'cat' || (g % 50), (g % 97) + 0.5, now() - interval '1 hour' FROM generate_series(1, 100000) g;
             """)
         let fixture = try await startProcessor(server, table: "items_100k", refresh: 1)
-        do {
+        try await running(fixture) {
             let status = try await waitLoaded(fixture, rows: 100_000)
             let readyStatus = try await fixture.get("/readyz").status
             XCTAssertEqual(readyStatus, 200)
@@ -120,11 +131,7 @@ final class PostgresItemSourceTests: XCTestCase {
             let metrics = try await fixture.get("/metrics").text
             XCTAssertTrue(metrics.contains("odl_item_rows 100000"), metrics)
             XCTAssertTrue(metrics.contains("odl_item_refresh_seconds_count"), metrics)
-        } catch {
-            await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 
     func testTypeMismatchedRowIsSkippedAndCounted() async throws {
@@ -135,7 +142,7 @@ final class PostgresItemSourceTests: XCTestCase {
             INSERT INTO items_text_price VALUES ('i1', 'books', '3.5', now()), ('i2', 'toys', 'cheap', now()), ('i3', NULL, NULL, now());
             """)
         let fixture = try await startProcessor(server, table: "items_text_price")
-        do {
+        try await running(fixture) {
             let status = try await waitLoaded(fixture, rows: 2)
             XCTAssertEqual(status.items?.skippedRows, 1)
             let message = status.items?.lastSkipped ?? ""
@@ -147,11 +154,7 @@ final class PostgresItemSourceTests: XCTestCase {
             // i1's text price feeds the raw feature as the number 3.5; i3's NULLs are missing values.
             let got = try await logits(fixture, ["i1"])
             XCTAssertTrue(close(got, try Self.expectedLogits(["i1"], category: ["books"], price: [3.5])), "\(got)")
-        } catch {
-            await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 
     func testDeletedColumnRemovesItems() async throws {
@@ -162,7 +165,7 @@ final class PostgresItemSourceTests: XCTestCase {
             INSERT INTO items_deleted VALUES (1, 'books', 2.5, '{a,b}', false, now()), (2, 'toys', 9, NULL, false, now());
             """)
         let fixture = try await startProcessor(server, table: "items_deleted", refresh: 0.2, extra: "&deleted=gone")
-        do {
+        try await running(fixture) {
             _ = try await waitLoaded(fixture, rows: 2)
             XCTAssertTrue(fixture.server.items?.store.contains("2") == true)
             try db.execute("UPDATE items_deleted SET gone = true, updated_at = now() WHERE item_id = 2")
@@ -170,11 +173,7 @@ final class PostgresItemSourceTests: XCTestCase {
             XCTAssertEqual(status.items?.removed, 1)
             XCTAssertFalse(fixture.server.items?.store.contains("2") ?? true)
             XCTAssertEqual(fixture.server.items?.store.values(of: ["1"])[0][0], .string("books"))
-        } catch {
-            await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 
     func testUnreachableDatabaseKeepsReadyzFalseAndNamesTheError() async throws {
@@ -186,7 +185,7 @@ final class PostgresItemSourceTests: XCTestCase {
             $0.itemPasswordFile = pw
             $0.itemRefreshSeconds = 0.1
         }
-        do {
+        try await running(fixture) {
             let status = try await fixture.waitFor("an item source error", seconds: 20) { ($0.items?.errors ?? 0) > 0 }
             XCTAssertFalse(status.ready)
             XCTAssertTrue(status.readiness.contains("loading item features"), status.readiness)
@@ -196,11 +195,7 @@ final class PostgresItemSourceTests: XCTestCase {
             // Predictions still answer (items take their defaults).
             let predictStatus = try await fixture.post(body: try Self.request(["i1"]).serializedBytes() as [UInt8]).status
             XCTAssertEqual(predictStatus, 200)
-        } catch {
-            await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 
     /// Runs last (z): stops and restarts the shared server.
@@ -212,7 +207,7 @@ final class PostgresItemSourceTests: XCTestCase {
             INSERT INTO items_outage VALUES ('i1', 'books', 2, now()), ('i2', 'toys', 30, now());
             """)
         let fixture = try await startProcessor(server, table: "items_outage", refresh: 0.2)
-        do {
+        try await running(fixture) {
             _ = try await waitLoaded(fixture, rows: 2)
             let before = try Self.expectedLogits(["i1", "i2"], category: ["books", "toys"], price: [2, 30])
             let cachedScores = try await logits(fixture, ["i1", "i2"])
@@ -237,11 +232,7 @@ final class PostgresItemSourceTests: XCTestCase {
                 try await Task.sleep(for: .milliseconds(50))
             }
             XCTAssertTrue(close(got, want), "refresh did not recover after restart: \(got) vs \(want)")
-        } catch {
-            await fixture.stop()
-            throw error
         }
-        await fixture.stop()
     }
 }
 
