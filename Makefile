@@ -3,7 +3,7 @@
 
 SHELL := /bin/bash
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev zlib1g-dev pkg-config kcat curl
+APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev zlib1g-dev pkg-config kcat curl libpq-dev postgresql
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl

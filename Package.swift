@@ -27,6 +27,9 @@ let package = Package(
         .systemLibrary(name: "CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        // PostgreSQL client over libpq (item feature source) and a throw-away local server for tests/bench.
+        .target(name: "Postgres", dependencies: ["CLibPQ"]),
 
         // The one Swift wrapper over librdkafka: producer, consumer, admin, embedded broker.
         .target(name: "Kafka", dependencies: [
@@ -64,7 +67,7 @@ let package = Package(
         .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec",
+            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Postgres",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -80,7 +83,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -93,7 +96,7 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "DataHub"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "DataHub", "Postgres"]),
         .testTarget(name: "DataHubTests", dependencies: ["DataHub", "DataHubServer"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.

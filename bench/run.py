@@ -47,6 +47,8 @@ S = {
     # The embedded broker keeps ~5 MiB per partition: the replay topic gets many partitions.
     "replay_partitions": 8 if QUICK else 64,
     "items_per_request": 100,
+    "item_rows": 100_000 if QUICK else 1_000_000,
+    "item_trials": 10 if QUICK else 60,
 }
 
 LOG = []
@@ -578,6 +580,12 @@ class RealBroker:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
+def bench_items(models):
+    log(f"item source: {S['item_rows']} items x 10 features on a local PostgreSQL")
+    return run_json([ODL, "bench", "items", "--export", models["serving"]["dir"], "--rows", str(S["item_rows"]),
+                     "--trials", str(S["item_trials"]), "--refresh", "1"])
+
+
 def bench_trainer():
     log("trainer samples/s")
     return run_json([ODL, "bench", "trainer"])
@@ -710,6 +718,17 @@ def rows_for_table(R):
                     f"cat {fmt(ld['cat_seconds'], ' s', 2)}", fmt(ld["ratio_time"], "x", 2), "<= 2x read time", ok_t))
         out.append(("6", "  resident memory at ready", fmt(ld["rss_bytes"] / 1e6 if ld["rss_bytes"] else None, " MB", 0),
                     f"limit {fmt(ld['rss_limit_bytes'] / 1e6, ' MB', 0)}", "", "<= 1.1x params + 100 MB", ok_m))
+    it = R.get("items")
+    if it:
+        out.append(("8", f"item source full load, {it['rows']:,} items x {it['features']} features: rows/s",
+                    fmt(it["load_rows_per_s"]), f"COPY TO STDOUT {fmt(it['copy_rows_per_s'])}", fmt(it["load_vs_copy"], "x", 2), "", None))
+        out.append(("8", f"  refresh latency, UPDATE commit -> new score (--item-refresh {it['refresh_seconds']} s): p50 / p99",
+                    f"{fmt(it['refresh_latency_p50_ms'], ' ms')} / {fmt(it['refresh_latency_p99_ms'], ' ms')}",
+                    f"{it['latency_trials']} trials", "", "<= 2 refresh intervals",
+                    it["refresh_latency_p99_ms"] <= 2000 * it["refresh_seconds"]))
+        out.append(("8", "  item cache bytes per item (estimated heap; RSS delta in brackets)",
+                    f"{fmt(it['bytes_per_item'], '', 1)} ({fmt(it['rss_delta_per_item'], '', 1)})",
+                    f"raw column bytes {fmt(it['raw_bytes_per_item'], '', 1)}", fmt(it["bytes_per_item"] / it["raw_bytes_per_item"], "x", 2), "", None))
     t = R.get("trainer")
     if t:
         v = t.get("train_samples_per_s")
@@ -754,7 +773,13 @@ def render(R):
               "  each beside the bare consumer on that broker; the real broker keeps everything, so 5r replays one partition.",
               "- 6: warm page cache for both sides; `odl serve --no-updates`, process start -> /readyz 200. Tables are",
               "  memory-mapped (pages load on first touch), so the resident memory at ready is far below the parameter bytes.",
-              "- 7: TrainerBenchmark (Trainer module, `odl bench trainer`): 2 threads, batch 512, 18 features dim 16, dnn 128-64-32 with BN, Adam.", ""]
+              "- 7: TrainerBenchmark (Trainer module, `odl bench trainer`): 2 threads, batch 512, 18 features dim 16, dnn 128-64-32 with BN, Adam.",
+              "- 8: `odl bench items` starts its own PostgreSQL (Debian postgresql, initdb in a temp folder), fills a table of",
+              "  10 mixed-type features (4 text, 2 bigint, 2 integer, 1 double, 1 text[2]), then alternates the item source's",
+              "  full load (server-side cursor, binary rows, into the compact cache) with `COPY bench_items TO STDOUT` read by",
+              "  libpq and discarded (no parsing: the server + protocol floor). Raw column bytes = key and text bytes plus 8/4",
+              "  bytes per bigint/double/integer. Latency: an in-process processor serves the serving model with the table as",
+              "  item source; each trial UPDATEs one item's i0 and polls /predict until its score changes.", ""]
     gen = [(k, R[k]) for k in ("profile_forward", "profile_http", "profile_replay") if R.get(k)]
     if gen:
         lines += ["## Profiles recorded by this run (targets not met; perf cpu-clock, self time)", ""]
@@ -818,6 +843,7 @@ def main():
         except Exception as e:
             R["errors"]["real_broker"] = str(e)[-1500:]
     section("trainer", bench_trainer)
+    section("items", bench_items, models)
     if perf_usable():
         f = R.get("forward") or {}
         if any(e.get("ratio", 9) < (2.0 if b == "1" else 1.0) for b, e in f.get("batches", {}).items() if b in ("1", "128", "1024")):

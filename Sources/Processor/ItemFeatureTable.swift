@@ -48,6 +48,17 @@ public struct ItemFeatureTable: Sendable {
 
     public func contains(_ item: String) -> Bool { rowOfItem[item] != nil }
 
+    /// The table as the compact item cache the scorer reads.
+    public func makeStore() -> ItemStore {
+        let store = ItemStore(fields: fields)
+        var storage = store.makeStorage()
+        for (item, row) in rowOfItem.sorted(by: { $0.value < $1.value }) {
+            storage.upsert(id: item, values: values.map { $0[row] })
+        }
+        store.replaceAll(with: storage)
+        return store
+    }
+
     /// Load a CSV or JSON-lines file (by extension; `.jsonl`, `.json`, `.ndjson` are JSON lines).
     public static func load(path: String, keyField: String = "item_id") throws(LoadError) -> ItemFeatureTable {
         guard let data = FileManager.default.contents(atPath: path) else {

@@ -34,7 +34,8 @@ public final class ModelScorer: PredictHandling {
     let forward: DeepFMPredictor
     let mode: FeatureMode
     let encoder: ColumnEncoder
-    let itemTable: ItemFeatureTable?
+    /// Item features (file or database source), read for items the request gives no value.
+    let items: ItemStore?
     let outputs: [ModelOutput]
     let limits: ServeLimits
     let fgLimits: FGLimits
@@ -60,7 +61,7 @@ public final class ModelScorer: PredictHandling {
         public var description: String
     }
 
-    public init(store: ParameterStore, mode: FeatureMode, itemTable: ItemFeatureTable?, outputs: [ModelOutput],
+    public init(store: ParameterStore, mode: FeatureMode, items: ItemStore?, outputs: [ModelOutput],
                 limits: ServeLimits, offloadItems: Int = 256, pool: NIOThreadPool?,
                 nonFinite: NonFiniteFeaturePolicy = .reject) throws(SetupError) {
         self.store = store
@@ -77,7 +78,7 @@ public final class ModelScorer: PredictHandling {
             throw SetupError(description: "feature columns: \(error.description)")
         }
         self.mode = mode
-        self.itemTable = itemTable
+        self.items = items
         self.outputs = outputs
         self.limits = limits
         fgLimits = FGLimits(maxItems: limits.maxItems, maxValuesPerInput: limits.maxValuesPerFeature)
@@ -118,7 +119,7 @@ public final class ModelScorer: PredictHandling {
             user[name] = value
         }
         var itemFeatures: [String: [FeatureValue]] = [:]
-        itemFeatures.reserveCapacity(request.contextFeatures.count + (itemTable?.fields.count ?? 0))
+        itemFeatures.reserveCapacity(request.contextFeatures.count + (self.items?.fields.count ?? 0))
         for (name, context) in request.contextFeatures {
             let list = context.features
             if list.isEmpty { continue }
@@ -132,17 +133,18 @@ public final class ModelScorer: PredictHandling {
             }
             itemFeatures[name] = values
         }
-        if let table = itemTable {
-            for (f, field) in table.fields.enumerated() {
+        if let store = self.items {
+            let stored = store.values(of: items)  // one consistent version of each item
+            for (f, field) in store.fields.enumerated() {
                 let fromRequest = itemFeatures[field]
                 if let fromRequest, fromRequest.count == 1 { continue }  // one request value for all items wins
                 var values: [FeatureValue] = []
                 values.reserveCapacity(items.count)
                 var found = false
-                for (i, item) in items.enumerated() {
+                for i in items.indices {
                     if let given = fromRequest?[i], given != .strings([]) {
                         values.append(given)
-                    } else if let v = table.value(field: f, item: item) {
+                    } else if let v = stored[f][i] {
                         values.append(v)
                         found = true
                     } else {
@@ -245,7 +247,7 @@ public final class ModelScorer: PredictHandling {
     func ignoredFeatures(_ request: FGRequest) -> [String] {
         let known = mode.readFieldNames
         let given = Set(request.userFeatures.keys).union(request.itemFeatures.keys)
-        return given.subtracting(known).subtracting(itemTable?.fields ?? []).sorted()
+        return given.subtracting(known).subtracting(items?.fields ?? []).sorted()
     }
 
     /// Debug levels 1 and 2: one JSON object per item, FG output name -> its values.

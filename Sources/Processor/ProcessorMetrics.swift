@@ -20,6 +20,10 @@ public final class ProcessorMetrics: Sendable {
     let inFlight: CoreMetrics.Gauge
     /// Connections closed with 408 because a request was not received within the read timeout.
     let readTimeouts: CoreMetrics.Counter
+    let itemRows: CoreMetrics.Gauge
+    let itemRefreshSeconds: CoreMetrics.Timer
+    let itemRefreshErrors: CoreMetrics.Counter
+    let itemRowsSkipped: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -31,6 +35,10 @@ public final class ProcessorMetrics: Sendable {
         ]
         factory.valueHistogramBuckets["odl_update_freshness_seconds"] = [
             0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 1800, 3600,
+        ]
+        factory.durationHistogramBuckets["odl_item_refresh_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500),
+            .seconds(1), .seconds(5), .seconds(30), .seconds(120),
         ]
         self.factory = factory
         itemsScored = CoreMetrics.Counter(label: "odl_predict_items_total", factory: factory)
@@ -45,6 +53,10 @@ public final class ProcessorMetrics: Sendable {
         sparseStep = CoreMetrics.Gauge(label: "odl_model_sparse_step", factory: factory)
         inFlight = CoreMetrics.Gauge(label: "odl_predict_in_flight", factory: factory)
         readTimeouts = CoreMetrics.Counter(label: "odl_http_read_timeouts_total", factory: factory)
+        itemRows = CoreMetrics.Gauge(label: "odl_item_rows", factory: factory)
+        itemRefreshSeconds = CoreMetrics.Timer(label: "odl_item_refresh_seconds", factory: factory)
+        itemRefreshErrors = CoreMetrics.Counter(label: "odl_item_refresh_errors_total", factory: factory)
+        itemRowsSkipped = CoreMetrics.Counter(label: "odl_item_rows_skipped_total", factory: factory)
     }
 
     /// Count one answered predict call by path kind and HTTP status.

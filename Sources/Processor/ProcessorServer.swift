@@ -75,6 +75,8 @@ public final class ProcessorServer: Sendable {
     let stream: UpdateStreamService?
     let reporter: StatusReporter
     let logger: Logger
+    /// Item feature cache and its source (nil without --item-source / --item-table).
+    let items: ItemFeatures?
 
     /// Load the model and item table, resolve the update source. Nothing runs yet.
     public convenience init(options: ServeOptions, logger: Logger) throws(ServeError) {
@@ -97,17 +99,10 @@ public final class ProcessorServer: Sendable {
         metrics = ProcessorMetrics()
         state = UpdateStreamState(mode: source.modeName, source: source.description, metrics: metrics,
                                   pairingWindow: options.pairingWindow, checkPairing: options.checkPairing)
-        var table: ItemFeatureTable?
-        if let path = options.itemTable {
-            do {
-                table = try ItemFeatureTable.load(path: path, keyField: options.itemKey)
-            } catch {
-                throw ServeError(error.description)
-            }
-        }
+        items = try ItemFeatures.make(options: options, mode: model.mode, metrics: metrics, logger: logger)
         pool = NIOThreadPool(numberOfThreads: max(1, options.workerThreads))
         do {
-            scorer = try ModelScorer(store: model.store, mode: model.mode, itemTable: table, outputs: options.outputs,
+            scorer = try ModelScorer(store: model.store, mode: model.mode, items: items?.store, outputs: options.outputs,
                                      limits: options.limits, offloadItems: options.offloadItems, pool: pool,
                                      nonFinite: options.nonFiniteFeatures)
         } catch {
@@ -123,8 +118,7 @@ public final class ProcessorServer: Sendable {
         case .fs(let dir):
             stream = UpdateStreamService(source: .fs(FSUpdateStream(directory: dir, applier: applier, state: state, logger: logger)), logger: logger)
         }
-        reporter = StatusReporter(model: model, state: state, serviceName: options.serviceName, started: Date())
-        if let table { logger.info("item table loaded", metadata: ["path": "\(options.itemTable ?? "")", "items": "\(table.count)"]) }
+        reporter = StatusReporter(model: model, state: state, items: items?.state, serviceName: options.serviceName, started: Date())
     }
 
     private let running = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
@@ -143,6 +137,8 @@ public final class ProcessorServer: Sendable {
     public func run(onListening: @escaping @Sendable (String, Int) -> Void) async throws {
         pool.start()
         stream?.start()
+        items?.source?.start()
+        defer { items?.source?.stop() }
         let responder = ProcessorResponder(handler: scorer, operations: reporter,
                                            settings: HTTPSettings(limits: options.limits, token: options.token,
                                                                   serviceName: options.serviceName,

@@ -22,8 +22,16 @@ public struct ServeOptions: Sendable {
     public var incrSaveDir: String?
     /// Serve the base model only.
     public var noUpdates: Bool = false
-    /// Item feature table (CSV with header, or JSON lines).
+    /// Item feature table (CSV with header, or JSON lines), loaded once.
     public var itemTable: String?
+    /// Item features from PostgreSQL/Hologres: `postgres://USER@HOST:PORT/DB?table=T&key=K&time_key=C` (see ``ItemSourceSettings``).
+    public var itemSource: String?
+    /// File holding the item source's password (else the URL's, else `PGPASSWORD`).
+    public var itemPasswordFile: String?
+    /// Seconds between incremental item refreshes.
+    public var itemRefreshSeconds: Double = 1
+    /// Seconds between full item reloads (removes deleted items); nil = never.
+    public var itemReconcileSeconds: Double?
     public var itemKey: String = "item_id"
     public var token: String?
     /// Require the token on `/status` and `/metrics` too (they are open by default; health checks stay open).

@@ -21,20 +21,24 @@ public struct ProcessorStatus: Sendable, Codable, Equatable {
     public var uptimeSeconds: Double
     public var model: Model
     public var updates: UpdateStreamSnapshot
+    /// The item feature cache (absent without an item source).
+    public var items: ItemSourceSnapshot?
 }
 
 /// Answers `/status` and `/readyz` from the model and the update stream state.
 final class StatusReporter: OperationsReporting {
     let model: LoadedModel
     let state: UpdateStreamState
+    let items: ItemSourceState?
     let serviceName: String?
     let started: Date
     /// Checksum cache keyed by how many messages had been applied when it was computed.
     private let checksumCache = Mutex<(applied: Int, value: UInt64)?>(nil)
 
-    init(model: LoadedModel, state: UpdateStreamState, serviceName: String?, started: Date) {
+    init(model: LoadedModel, state: UpdateStreamState, items: ItemSourceState? = nil, serviceName: String?, started: Date) {
         self.model = model
         self.state = state
+        self.items = items
         self.serviceName = serviceName
         self.started = started
     }
@@ -43,7 +47,16 @@ final class StatusReporter: OperationsReporting {
         readiness(state.snapshot)
     }
 
+    /// Not ready until the item source's first full load finished; then the update stream decides.
     func readiness(_ s: UpdateStreamSnapshot) -> (ready: Bool, reason: String) {
+        if let items, !items.loaded {
+            let i = items.snapshot
+            return (false, "loading item features from \(i.source)" + (i.lastError.map { ": \($0)" } ?? ""))
+        }
+        return updateReadiness(s)
+    }
+
+    func updateReadiness(_ s: UpdateStreamSnapshot) -> (ready: Bool, reason: String) {
         let lost = s.startOffsetLost
             ? "; WARNING: the start offset is no longer held by the broker, updates were lost: \(s.problems.first ?? "")" : ""
         if s.mode == "none" { return (true, "base loaded; no update stream (\(s.source ?? "none"))") }
@@ -75,7 +88,7 @@ final class StatusReporter: OperationsReporting {
             model: .init(path: model.versionDir, version: model.version, baseStep: model.manifest.globalStep,
                          checksum: String(checksum, radix: 16), features: spec.columns.count,
                          embeddingTables: spec.embeddings.count, denseVariables: spec.denseVariables.count),
-            updates: snap)
+            updates: snap, items: items?.snapshot)
     }
 
     func statusJSON() -> [UInt8] {

@@ -39,8 +39,17 @@ struct ServeCommand: AsyncParsableCommand {
     var incrSaveDir: String?
     @Flag(name: .long, help: "Serve the base model only; consume no updates.")
     var noUpdates = false
-    @Option(name: .long, help: "Item feature table: CSV with a header row, or JSON lines (.jsonl).")
+    @Option(name: [.customLong("item-source-file"), .customLong("item-table")],
+            help: "Item feature file loaded once: CSV with a header row, or JSON lines (.jsonl). --item-table is an alias.")
     var itemTable: String?
+    @Option(name: .long, help: "Item features from PostgreSQL/Hologres, kept current: postgres://USER@HOST:PORT/DB?table=T&key=item_id&time_key=updated_at[&deleted=COL&overlap=5]. Password: PGPASSWORD or --item-password-file.")
+    var itemSource: String?
+    @Option(name: .long, help: "File holding the item source's password.")
+    var itemPasswordFile: String?
+    @Option(name: .long, help: "Interval of incremental item refreshes (e.g. 1s, 500ms).")
+    var itemRefresh: String = "1s"
+    @Option(name: .long, help: "Interval of full item reloads that also drop deleted items (e.g. 10m; default never).")
+    var itemReconcile: String?
     @Option(name: .long, help: "Key column of the item table.")
     var itemKey: String = "item_id"
     @Option(name: .long, help: "Require 'Authorization: <token>' on predict calls (default: env ODL_TOKEN).")
@@ -105,6 +114,18 @@ struct ServeCommand: AsyncParsableCommand {
         options.incrSaveDir = incrSaveDir
         options.noUpdates = noUpdates
         options.itemTable = itemTable
+        options.itemSource = itemSource
+        options.itemPasswordFile = itemPasswordFile
+        guard let refresh = ItemSourceSettings.parseDuration(itemRefresh) else {
+            throw ValidationError("--item-refresh: \"\(itemRefresh)\" is not a duration such as 1s or 500ms")
+        }
+        options.itemRefreshSeconds = refresh
+        if let itemReconcile {
+            guard let reconcile = ItemSourceSettings.parseDuration(itemReconcile) else {
+                throw ValidationError("--item-reconcile: \"\(itemReconcile)\" is not a duration such as 10m")
+            }
+            options.itemReconcileSeconds = reconcile
+        }
         options.itemKey = itemKey
         options.token = token ?? ProcessInfo.processInfo.environment["ODL_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         do {

@@ -64,7 +64,7 @@ struct TFParity {
     }
 
     static func scorer(_ model: LoadedModel) throws -> ModelScorer {
-        try ModelScorer(store: model.store, mode: model.mode, itemTable: nil, outputs: [.probs, .logits],
+        try ModelScorer(store: model.store, mode: model.mode, items: nil, outputs: [.probs, .logits],
                         limits: ServeLimits(), pool: nil)
     }
 }
