@@ -90,7 +90,7 @@ easyrec-venv:
 	$(EASYREC_PY) scripts/easyrec-fixture/patch_easyrec.py
 
 ## easyrec-fixture: regenerate Tests/Fixtures/easyrec with real EasyRec (train, export, continue, updates,
-## TensorFlow's predictions; ~10 min on 2 cores). The committed fixture is what `make test` uses.
+## TensorFlow's predictions; ~4.5 CPU-minutes). The committed fixture is what `make test` uses.
 ## EASYREC_FIXTURE_OUT=DIR writes it elsewhere (to compare a regeneration with the committed one).
 EASYREC_FIXTURE_OUT ?= Tests/Fixtures/easyrec
 easyrec-fixture: easyrec-venv
