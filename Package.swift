@@ -41,6 +41,11 @@ let package = Package(
         .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
         // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
+        // Object storage: one protocol over local files and S3-compatible buckets (s3://, oss://).
+        .target(name: "Storage", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // DeepFM forward, parameter store, update codec + applier, export I/O.
         .target(name: "Inference", dependencies: [
             "Config", "FG", "CZlib", "CCurl", "KernelsAVX512",
@@ -49,7 +54,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka",
+            "Config", "FG", "Inference", "Kafka", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -59,18 +64,19 @@ let package = Package(
         ]),
         // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
         .target(name: "Trainer", dependencies: [
-            "Config", "FG", "Inference", "Kafka",
+            "Config", "FG", "Inference", "Kafka", "Storage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
 
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
@@ -78,7 +84,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
-            "odl", "Trainer", "FG", "Config", "Kafka",
+            "odl", "Trainer", "FG", "Config", "Kafka", "Storage",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -67,7 +67,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @OptionGroup var storage: StorageFlags
+
     func run() async throws {
+        storage.apply()
         var options = ServeOptions(model: model)
         options.embeddingDir = embeddingDir
         options.host = host

@@ -32,7 +32,10 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("stop-check-secs"), help: ArgumentHelp("Seconds between looks for OSS_STOP_SIGNAL.", visibility: .hidden))
     var stopCheckSecs: Double = 2
 
+    @OptionGroup var storage: StorageFlags
+
     func run() async throws {
+        storage.apply()
         TerminationSignals.install()
         let options = TrainOptions(configPath: config, modelDir: modelDir, editConfigJSON: editConfigJson, seed: seed,
                                    sampleLogPath: sampleLog ?? ProcessInfo.processInfo.environment["ODL_TRAIN_SAMPLE_LOG"],
