@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean bench
+.PHONY: deps build release test demo clean bench s3-deps
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -28,8 +28,16 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product odl
 
+## s3-deps: moto (S3-compatible test server, signature checks on) and boto3 in a private venv
+## under $(HOME)/.cache/odl/s3-venv (created when missing, reused when present)
+S3_VENV := $(HOME)/.cache/odl/s3-venv
+s3-deps:
+	@[ -x $(S3_VENV)/bin/python ] || python3 -m venv $(S3_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(S3_VENV); }
+	@$(S3_VENV)/bin/python -c "import moto.server, boto3, flask" 2>/dev/null || $(S3_VENV)/bin/python -m pip install -q 'moto[server]' boto3
+
 ## test: unit, integration and multi-process tests
-test: deps
+test: deps s3-deps
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build

@@ -7,8 +7,8 @@ requests creating an IAM user, its access key and an allow-all-S3 policy, then c
 bucket with that key. Every later request must be signed with that key: a wrong secret key
 gets 403 SignatureDoesNotMatch.
 
-Prints one JSON line {"endpoint", "ak", "sk", "bucket", "pid"} and serves until stdin closes,
-SIGTERM or SIGINT.
+Prints one JSON line {"endpoint", "ak", "sk", "bucket", "pid"} and serves until SIGTERM or
+SIGINT, or until its parent process is gone (so a crashed test leaves no server behind).
 """
 import json
 import os
@@ -54,8 +54,10 @@ def main() -> None:
     done = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: done.set())
     signal.signal(signal.SIGINT, lambda *_: done.set())
-    threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()
-    done.wait()
+    parent = os.getppid()
+    while not done.wait(1.0):
+        if os.getppid() != parent:
+            break
     server.stop()
 
 

@@ -123,7 +123,8 @@ struct S3Exchange {
             state.sourceFD = fd; state.sourceOffset = offset; state.sourceEnd = offset + length; uploadSize = length
         }
         var list: UnsafeMutablePointer<curl_slist>?
-        for header in headers + ["x-amz-content-sha256: UNSIGNED-PAYLOAD", "Expect:"] { list = curl_slist_append(list, header) }
+        // (No "Expect:" override: libcurl 7.88 would sign the empty header it then leaves out.)
+        for header in headers + ["x-amz-content-sha256: UNSIGNED-PAYLOAD"] { list = curl_slist_append(list, header) }
         defer { curl_slist_free_all(list) }
         var errbuf = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let opaque = Unmanaged.passUnretained(state).toOpaque()
@@ -133,6 +134,7 @@ struct S3Exchange {
             _ = swift_curl_setopt_ptr(h, CURLOPT_ERRORBUFFER, eb.baseAddress)
             _ = swift_curl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
             _ = swift_curl_setopt_long(h, CURLOPT_CONNECTTIMEOUT, 10)
+            _ = swift_curl_setopt_long(h, CURLOPT_EXPECT_100_TIMEOUT_MS, 200)
             _ = swift_curl_setopt_long(h, CURLOPT_LOW_SPEED_LIMIT, 1)
             _ = swift_curl_setopt_long(h, CURLOPT_LOW_SPEED_TIME, settings.stallSeconds)
             _ = swift_curl_setopt_string(h, CURLOPT_AWS_SIGV4, "aws:amz:\(settings.region):s3")

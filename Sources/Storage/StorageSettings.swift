@@ -4,7 +4,8 @@ import Synchronization
 #endif
 
 /// Endpoint and credentials for `s3://` and `oss://` URLs: `--oss-endpoint`/`ODL_OSS_ENDPOINT`,
-/// `--oss-ak`/`ODL_OSS_AK`, `--oss-sk`/`ODL_OSS_SK`, `ODL_OSS_REGION` (default us-east-1).
+/// `--oss-ak`/`ODL_OSS_AK`, `--oss-sk`/`ODL_OSS_SK`, `ODL_OSS_REGION` (default us-east-1);
+/// tuning: `ODL_OSS_RETRIES`, `ODL_OSS_PART_MB`, `ODL_OSS_PARALLEL`, `ODL_OSS_STALL_SECS`.
 /// The secret key is never part of a description or log line.
 public struct StorageSettings: Sendable, Equatable, CustomStringConvertible {
     public var endpoint: String?
@@ -44,6 +45,7 @@ public struct StorageSettings: Sendable, Equatable, CustomStringConvertible {
         if let r = env("ODL_OSS_RETRIES").flatMap(Int.init), r >= 0 { s.retries = r }
         if let p = env("ODL_OSS_PART_MB").flatMap(Int.init), p >= 5 { s.partSize = p << 20 }
         if let n = env("ODL_OSS_PARALLEL").flatMap(Int.init), n >= 1 { s.parallelism = min(n, 32) }
+        if let t = env("ODL_OSS_STALL_SECS").flatMap(Int.init), t >= 1 { s.stallSeconds = t }
         return s
     }
 
