@@ -53,7 +53,7 @@ demo: deps
 ## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).
 BENCH_VENV := .build/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
-bench: deps
+bench: deps s3-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV) || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(BENCH_VENV); }
