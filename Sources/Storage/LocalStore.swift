@@ -27,26 +27,28 @@ public struct LocalStore: ObjectStore {
     }
 
     public func write(_ key: String, bytes: [UInt8]) throws(StorageError) {
-        try makeParent(key)
-        let temp = key + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
-            throw .io(path: temp, detail: "cannot write: \(Self.errnoText())")
-        }
-        guard rename(temp, key) == 0 else {
-            let e = Self.errnoText()
-            unlink(temp)
-            throw .io(path: key, detail: "rename from \(temp) failed: \(e)")
+        try replace(key) { (temp: String) throws(StorageError) in
+            guard FileManager.default.createFile(atPath: temp, contents: Data(bytes)) else {
+                throw .io(path: temp, detail: "cannot write: \(Self.errnoText())")
+            }
         }
     }
 
     public func upload(file path: String, to key: String) throws(StorageError) {
         guard path != key else { return }
+        try replace(key) { (temp: String) throws(StorageError) in
+            do { try FileManager.default.copyItem(atPath: path, toPath: temp) } catch {
+                throw .io(path: path, detail: "cannot copy to \(temp): \(error)")
+            }
+        }
+    }
+
+    /// `fill` writes a temporary sibling of `key`, which is then renamed over it.
+    private func replace(_ key: String, fill: (String) throws(StorageError) -> Void) throws(StorageError) {
         try makeParent(key)
         let temp = key + ".tmp-\(getpid())"
         unlink(temp)
-        do { try FileManager.default.copyItem(atPath: path, toPath: temp) } catch {
-            throw .io(path: path, detail: "cannot copy to \(temp): \(error)")
-        }
+        try fill(temp)
         guard rename(temp, key) == 0 else {
             let e = Self.errnoText()
             unlink(temp)
