@@ -145,11 +145,13 @@ import Testing
         #expect(out.contains("access denied") && out.contains("bucket \(moto.bucket)") && out.contains("--oss-sk"), "\(wrong.child.tail())")
         #expect(!out.contains("not-the-secret-key") && !out.contains(moto.secretKey), "the secret key must never be logged")
 
-        // 3. The server freezes (SIGSTOP) mid-upload for 5 s: stalled requests time out, are retried, the export completes.
+        // 3. The server freezes (SIGSTOP) mid-upload for 10 s: stalled requests time out, are retried, the
+        // export completes. (libcurl's stall check averages the speed over its last ~5 s, so a stall is
+        // noticed about 5 s + ODL_OSS_STALL_SECS after the last byte moved.)
         let stalled = try E2EChild(name: "export-stalled", binary: binary, log: dir + "/export-stalled.log", exportArgs("stalled"), environment: slow)
         try await waitFirstObject("stalled", stalled)
         moto.child.signal(SIGSTOP)
-        try await Task.sleep(for: .seconds(5))
+        try await Task.sleep(for: .seconds(10))
         moto.child.signal(SIGCONT)
         try await stalled.expectSuccess(timeout: 180)
         #expect(stalled.child.output().contains("retrying in"), "retries are reported:\n\(stalled.child.tail())")
