@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN_DEBUG := .build/debug/odl
 BIN_RELEASE := .build/release/odl
 
-.PHONY: deps build release test demo clean bench kafka easyrec-fixture easyrec-venv kafka-python datahub-venv
+.PHONY: deps build release test demo clean bench kafka easyrec-fixture easyrec-venv kafka-python datahub-venv s3-deps
 
 ## deps: install the missing Debian packages (apt-get update only when something is missing)
 deps:
@@ -42,6 +42,14 @@ build: deps
 release: deps
 	$(SWIFT) build -c release --product odl
 
+## s3-deps: moto (S3-compatible test server, signature checks on) and boto3 in a private venv
+## under $(HOME)/.cache/odl/s3-venv (created when missing, reused when present)
+S3_VENV := $(HOME)/.cache/odl/s3-venv
+s3-deps:
+	@[ -x $(S3_VENV)/bin/python ] || python3 -m venv $(S3_VENV) || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(S3_VENV); }
+	@$(S3_VENV)/bin/python -c "import moto.server, boto3, flask" 2>/dev/null || $(S3_VENV)/bin/python -m pip install -q 'moto[server]' boto3
+
 ## datahub-venv: the unchanged official DataHub Python SDK (pydatahub) in a private venv, for the interop test
 DATAHUB_VENV := $(HOME)/.cache/odl/pydatahub-venv
 datahub-venv:
@@ -51,7 +59,7 @@ datahub-venv:
 
 ## test: unit, integration and multi-process tests; the Kafka ones on both the embedded and the
 ## real broker (ODL_TEST_KAFKA=real|embedded|both, default both)
-test: deps kafka kafka-python datahub-venv
+test: deps kafka kafka-python datahub-venv s3-deps
 	@python3 -m pip install --quiet --disable-pip-version-check eas-prediction || echo "warning: eas-prediction not installed; its client test will say so"
 	$(SWIFT) build --build-tests
 	ODL_TEST_KAFKA=$${ODL_TEST_KAFKA:-both} $(SWIFT) test --skip-build
@@ -67,7 +75,7 @@ demo: deps
 ## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).
 BENCH_VENV := .build/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
-bench: deps kafka
+bench: deps kafka s3-deps
 	@command -v wrk >/dev/null || { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq wrk; }
 	@[ -x $(BENCH_PY) ] || python3 -m venv $(BENCH_VENV) || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(BENCH_VENV); }

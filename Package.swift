@@ -44,6 +44,11 @@ let package = Package(
         .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
         // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
+        // Object storage: one protocol over local files and S3-compatible buckets (s3://, oss://).
+        .target(name: "Storage", dependencies: [
+            "CCurl",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // TensorFlow file formats: TensorBundle checkpoints (LevelDB-table .index + .data shards,
         // CRC32C-checked) and SavedModel signatures; generated from TensorFlow's public protos.
         .target(name: "TensorFlowIO", dependencies: [
@@ -67,7 +72,7 @@ let package = Package(
         .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Postgres",
+            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Postgres", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -77,13 +82,13 @@ let package = Package(
         ]),
         // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
         .target(name: "Trainer", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec",
+            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Storage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres",
+            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -93,6 +98,7 @@ let package = Package(
         .testTarget(name: "EasyRecTests", dependencies: ["EasyRec", "TensorFlowIO", "Inference", "Config", "FG",
                                                          "Processor", "Trainer", "Kafka",
                                                          .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
@@ -101,7 +107,7 @@ let package = Package(
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
-            "odl", "Trainer", "FG", "Config", "Kafka",
+            "odl", "Trainer", "FG", "Config", "Kafka", "Storage",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

@@ -356,6 +356,50 @@ def bench_load(models):
             "cache": "warm (the export was just written; cat and serve both read from the page cache)"}
 
 
+S3_PY = os.path.join(os.path.expanduser("~"), ".cache", "odl", "s3-venv", "bin", "python")
+
+
+def bench_storage(models):
+    """Upload and download of the big (1 GB) export through a local moto S3 server: odl's object
+    store vs boto3's transfer manager (the engine of `aws s3 cp`), alternating, median of the reps."""
+    log("object store: odl vs boto3 transfer manager on moto")
+    moto = Proc("moto", [S3_PY, os.path.join(ROOT, "scripts", "moto_s3.py"), "bench"])
+    try:
+        m, _ = moto.wait_line(r'(\{"endpoint".*\})', timeout=120)
+        srv = json.loads(m.group(1))
+        flags = ["--oss-endpoint", srv["endpoint"], "--oss-ak", srv["ak"], "--oss-sk", srv["sk"]]
+        peer = [S3_PY, os.path.join(ROOT, "bench", "s3_peer.py"), "--endpoint", srv["endpoint"], "--ak", srv["ak"],
+                "--sk", srv["sk"], "--bucket", srv["bucket"]]
+        vdir = models["big"]["version_dir"]
+        res = {k: [] for k in ("odl_up", "odl_down", "peer_up", "peer_down")}
+        reps = 1 if QUICK else 2
+        for rep in range(reps):
+            for side in (("odl", "peer") if rep % 2 == 0 else ("peer", "odl")):
+                prefix = f"{side}-{rep}"
+                down = os.path.join(WORK, "s3-down")
+                shutil.rmtree(down, ignore_errors=True)
+                os.makedirs(down)
+                if side == "odl":
+                    url = f"s3://{srv['bucket']}/{prefix}"
+                    up = run_json([ODL, "bench", "storage", "--mode", "upload", "--local", vdir, "--url", url] + flags)
+                    dn = run_json([ODL, "bench", "storage", "--mode", "download", "--local", down, "--url", url] + flags)
+                else:
+                    up = run_json(peer + ["--mode", "upload", "--prefix", prefix, "--local", vdir])
+                    dn = run_json(peer + ["--mode", "download", "--prefix", prefix, "--local", down])
+                res[side + "_up"].append(up["bytes"] / up["seconds"] / 1e6)
+                res[side + "_down"].append(dn["bytes"] / dn["seconds"] / 1e6)
+                run_json(peer + ["--mode", "delete", "--prefix", prefix, "--local", down])
+                shutil.rmtree(down, ignore_errors=True)
+        out = {k + "_mb_per_s": median(v) for k, v in res.items()}
+        out["reps"] = res
+        out["bytes"] = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(vdir) for f in fs)
+        out["upload_ratio"] = out["odl_up_mb_per_s"] / out["peer_up_mb_per_s"]
+        out["download_ratio"] = out["odl_down_mb_per_s"] / out["peer_down_mb_per_s"]
+        return out
+    finally:
+        moto.stop()
+
+
 def parse_wrk(text):
     out = {}
     m = re.search(r"Requests/sec:\s+([\d.]+)", text)
@@ -733,6 +777,13 @@ def rows_for_table(R):
     if t:
         v = t.get("train_samples_per_s")
         out.append(("7", "trainer samples/s (TrainerBenchmark, demo-sized model, 2 threads)", fmt(v), "", "", ">= 20,000", None if v is None else v >= 20_000))
+    st = R.get("storage")
+    if st:
+        for d, key in (("upload", "up"), ("download", "down")):
+            ratio = st.get(f"{d}_ratio")
+            out.append(("9", f"object store {d} of the {st['bytes'] / 1e9:.2f} GB export (MB/s, moto on loopback)",
+                        fmt(st.get(f"odl_{key}_mb_per_s")), f"boto3 transfer manager {fmt(st.get(f'peer_{key}_mb_per_s'))}",
+                        fmt(ratio, "x", 2), ">= 1.0x", None if ratio is None else ratio >= 1.0))
     return out
 
 
@@ -844,6 +895,7 @@ def main():
             R["errors"]["real_broker"] = str(e)[-1500:]
     section("trainer", bench_trainer)
     section("items", bench_items, models)
+    section("storage", bench_storage, models)
     if perf_usable():
         f = R.get("forward") or {}
         if any(e.get("ratio", 9) < (2.0 if b == "1" else 1.0) for b, e in f.get("batches", {}).items() if b in ("1", "128", "1024")):

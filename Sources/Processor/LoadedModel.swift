@@ -16,6 +16,20 @@ public struct LoadedModel: Sendable {
     /// An EasyRec SavedModel export (`saved_model.pb`) is converted once into odl's format in a
     /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
     public static func load(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
+        // Object-store exports are copied to local scratch, loaded (tables are mapped, so the copy
+        // can go right after) and then reported under their URL.
+        let source = try ModelFetch.localVersion(path)
+        let embeddings = try embeddingDir.map { (d: String) throws(ServeError) in try ModelFetch.localEmbeddings(d) }
+        defer {
+            if source.temporary { try? FileManager.default.removeItem(atPath: source.path) }
+            if let embeddings, embeddings.temporary { try? FileManager.default.removeItem(atPath: embeddings.path) }
+        }
+        var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits)
+        if source.temporary { loaded.versionDir = source.display }
+        return loaded
+    }
+
+    static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
         var path = path

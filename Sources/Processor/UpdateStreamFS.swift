@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Storage
 import Synchronization
 
 /// fs-mode updates (formats.md 1.5): polls `incr_save_dir` and applies `dense_update_<step>` /
@@ -56,11 +57,12 @@ final class FSUpdateStream: Sendable {
         var sequence: Int64 = 0
         var first = true
         while !stop.load(ordering: .relaxed) {
+            // incr_save_dir may be a local folder or an object-store URL (listed each poll).
             let names: [String]
-            do {
-                names = try FileManager.default.contentsOfDirectory(atPath: directory)
+            do throws(StorageError) {
+                names = try Storage.location(directory).childNames()
             } catch {
-                state.recordError("fs updates: cannot list \(directory): \(error.localizedDescription)")
+                state.recordError("fs updates: cannot list \(directory): \(error.description)")
                 names = []
             }
             let ready = Self.readyFiles(names, applied: applied)
@@ -71,10 +73,10 @@ final class FSUpdateStream: Sendable {
                 let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
                 let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: file.name,
                                                   timestamp: modified)
-                if let data = FileManager.default.contents(atPath: path) {
-                    applier.apply([UInt8](data), origin: origin)
-                } else {
-                    state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "\(path): cannot read the file")
+                do throws(StorageError) {
+                    applier.apply(try Storage.location(path).read(), origin: origin)
+                } catch {
+                    state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "\(path): cannot read the file: \(error.description)")
                 }
                 applied.insert(file.name)
                 sequence += 1

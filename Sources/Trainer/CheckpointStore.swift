@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Storage
 
 /// A named tensor kept in a checkpoint besides the model parameters (optimizer slots, the
 /// moving statistics of an optimizer, ...). `keys` is set for slots of key-value tables.
@@ -47,11 +48,20 @@ public struct CheckpointRef: Sendable, Equatable {
 }
 
 /// The checkpoints of one model_dir: atomic writes, rotation, latest lookup, reads.
+/// With `remote` (an object-store model_dir) `directory` is a local working copy and every
+/// checkpoint is also published to `remote` (see CheckpointStore+Remote.swift).
 public struct CheckpointStore: Sendable {
     public let directory: String
+    public let remote: StorageLocation?
 
-    public init(directory: String) {
+    public init(directory: String, remote: StorageLocation? = nil) {
         self.directory = directory
+        self.remote = remote
+    }
+
+    /// Where `OSS_STOP_SIGNAL` is looked for: in the object-store model_dir when there is one.
+    public var stopSignalPath: String {
+        remote?.appending("OSS_STOP_SIGNAL").url ?? (directory as NSString).appendingPathComponent("OSS_STOP_SIGNAL")
     }
 
     static let prefix = "model.ckpt-"
@@ -97,6 +107,7 @@ public struct CheckpointStore: Sendable {
     /// Resolves a checkpoint path: a `model.ckpt-<step>` folder (or its prefix), or a
     /// directory meaning its latest checkpoint.
     public static func resolve(path: String) throws -> CheckpointRef {
+        if Storage.isObjectURL(path) { return try resolveRemote(url: path) }
         let last = (path as NSString).lastPathComponent
         if last.hasPrefix(prefix), let step = Int(last.dropFirst(prefix.count)) {
             guard FileManager.default.fileExists(atPath: (path as NSString).appendingPathComponent("index.json")) else {
@@ -146,6 +157,7 @@ public struct CheckpointStore: Sendable {
         try Self.atomicWrite("model_checkpoint_path: \"\(name)\"\nall_model_checkpoint_paths: \"\(name)\"\n",
                              to: (directory as NSString).appendingPathComponent("checkpoint"))
         try rotate(keep: keep)
+        if let remote { try publish(ref, to: remote, keep: keep) }
         return ref
     }
 

@@ -1,14 +1,22 @@
 import Foundation
+import Storage
 
 /// fs mode (formats.md 1.5): each message becomes `<dir>/<key>`, then `<dir>/<key>.done`.
 /// Several messages of one step and kind (a split sparse update) get suffixes `_1`, `_2`, ...
-/// after the first so that no file is overwritten.
+/// after the first so that no file is overwritten. `directory` may be an object-store URL.
 public final class FileUpdateSink: UpdateSink {
     public let directory: String
+    private let location: StorageLocation
     private var usedKeys: Set<String> = []
 
     public init(directory: String) throws {
         self.directory = directory
+        do throws(StorageError) {
+            location = try Storage.location(directory)
+        } catch {
+            throw TrainerError.updateDelivery(key: directory, reason: "incr_save_dir: \(error.description)")
+        }
+        guard !location.isRemote else { return }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -19,17 +27,16 @@ public final class FileUpdateSink: UpdateSink {
     public func send(key: String, value: [UInt8]) throws {
         var name = key
         var n = 1
-        while usedKeys.contains(name) || FileManager.default.fileExists(atPath: path(name) + ".done") {
-            name = key + "_\(n)"
-            n += 1
-        }
-        let target = path(name)
-        let temp = (directory as NSString).appendingPathComponent(".\(name).tmp")
-        guard FileManager.default.createFile(atPath: temp, contents: Data(value)), rename(temp, target) == 0 else {
-            throw TrainerError.updateDelivery(key: key, reason: "cannot write \(target)")
-        }
-        guard FileManager.default.createFile(atPath: target + ".done", contents: Data()) else {
-            throw TrainerError.updateDelivery(key: key, reason: "cannot write \(target).done")
+        do throws(StorageError) {
+            while try usedKeys.contains(name) ? true : location.appending(name + ".done").exists() {
+                name = key + "_\(n)"
+                n += 1
+            }
+            // The message (atomic: a temporary sibling renamed, or one PUT), then its marker.
+            try location.appending(name).write(value)
+            try location.appending(name + ".done").write([])
+        } catch {
+            throw TrainerError.updateDelivery(key: key, reason: "\(error.description)")
         }
         usedKeys.insert(name)
     }
@@ -37,8 +44,6 @@ public final class FileUpdateSink: UpdateSink {
     public var nextOffsets: [Int32: Int64] { [:] }
 
     public var description: String { "files in \(directory)" }
-
-    private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
 }
 
 /// Writes a copy of every update message to `model_dir/debug_updates/<key>` (`debug_save_update`).

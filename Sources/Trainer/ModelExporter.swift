@@ -3,6 +3,7 @@ import FG
 import Foundation
 import Inference
 import Logging
+import Storage
 
 /// `odl export`: a checkpoint into an export version folder (formats.md section 2).
 public enum ModelExporter {
@@ -34,23 +35,23 @@ public enum ModelExporter {
     public static func export(_ o: Options, logger: Logger) throws -> String {
         let config = try TrainerConfig.load(path: o.configPath, edits: o.editConfigJSON, modelDir: nil, logger: logger,
                                             requireModelDir: false)
-        let ref = try CheckpointStore.resolve(path: o.checkpointPath)
-        let contents = try CheckpointStore.read(ref, spec: config.spec)
+        let (ref, contents) = try CheckpointStore.load(path: o.checkpointPath, spec: config.spec)
         let fm = FileManager.default
-        do {
-            try fm.createDirectory(atPath: o.exportDir, withIntermediateDirectories: true)
-        } catch {
-            throw TrainerError.export(path: o.exportDir, reason: "cannot create export_dir: \(error)")
-        }
-        var version = Int(Date().timeIntervalSince1970)
-        while fm.fileExists(atPath: (o.exportDir as NSString).appendingPathComponent(String(version))) { version += 1 }
-        let final = (o.exportDir as NSString).appendingPathComponent(String(version))
-        let temp = (o.exportDir as NSString).appendingPathComponent(".tmp-\(version)-\(getpid())")
+        // export_dir, embedding_dir and asset files may be local paths or object-store URLs: the
+        // version is written to a local staging folder and published (renamed, or uploaded with
+        // its manifest last) only when complete.
+        let targets: Targets
+        do { targets = try Targets(o) } catch { throw TrainerError.export(path: o.exportDir, reason: error.description) }
+        let (versionLocation, temp, embeddings) = (targets.version, targets.staging, targets.embeddings)
+        let final = versionLocation.url
 
         var fgJSON = config.fgJSON
         var assets: [(name: String, data: Data)] = []
         for a in o.assetFiles where !a.isEmpty {
-            guard let data = fm.contents(atPath: a) else { throw TrainerError.export(path: a, reason: "asset file not readable") }
+            let data: Data
+            do { data = Data(try Storage.location(a).read()) } catch {
+                throw TrainerError.export(path: a, reason: "asset file not readable: \(error)")
+            }
             let name = (a as NSString).lastPathComponent
             if name == "fg.json" {
                 if fgJSON == nil { fgJSON = String(decoding: data, as: UTF8.self) }
@@ -84,9 +85,11 @@ public enum ModelExporter {
         do {
             try ExportWriter.write(versionDir: temp, spec: config.spec, parameters: contents.parameters,
                                    pipelineConfig: config.pipeline.textFormat(), fgJSON: fgJSON, kafka: kafka,
-                                   incrUpdate: incr, globalStep: Int64(contents.globalStep), embeddingDir: o.embeddingDir)
+                                   incrUpdate: incr, globalStep: Int64(contents.globalStep),
+                                   embeddingDir: embeddings?.staging ?? o.embeddingDir)
         } catch {
             try? fm.removeItem(atPath: temp)
+            if let embeddings { try? fm.removeItem(atPath: embeddings.staging) }
             throw TrainerError.export(path: final, reason: "\(error)")
         }
         for a in assets {
@@ -94,10 +97,41 @@ public enum ModelExporter {
                 throw TrainerError.export(path: temp, reason: "cannot copy asset \(a.name)")
             }
         }
-        guard rename(temp, final) == 0 else {
-            throw TrainerError.export(path: final, reason: "rename from \(temp) failed (errno \(errno))")
+        do {
+            try targets.publish()
+        } catch {
+            try? fm.removeItem(atPath: temp)
+            throw TrainerError.export(path: final, reason: error.description)
         }
         logger.info("exported \(ref.path) (step \(contents.globalStep)) to \(final)")
         return final
+    }
+
+    /// Where one export goes: its version location and local staging folder, and the staging
+    /// folder of object-store embeddings.
+    struct Targets {
+        let version: StorageLocation
+        let staging: String
+        let embeddings: (location: StorageLocation, staging: String)?
+
+        init(_ o: Options) throws(StorageError) {
+            let root = try Storage.location(o.exportDir)
+            var name = Int(Date().timeIntervalSince1970)
+            while try root.appending(String(name)).isPublished() { name += 1 }
+            version = root.appending(String(name))
+            staging = try version.makeStaging()
+            if let e = o.embeddingDir, Storage.isObjectURL(e) {
+                let loc = try Storage.location(e)
+                embeddings = (loc, try loc.makeStaging())
+            } else {
+                embeddings = nil
+            }
+        }
+
+        /// Embeddings first: the version becomes visible last, when everything it needs is there.
+        func publish() throws(StorageError) {
+            if let embeddings { try embeddings.location.publish(staging: embeddings.staging) }
+            try version.publish(staging: staging)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Storage
 import Synchronization
 
 /// Why training ended.
@@ -39,7 +40,7 @@ public struct StopConditions: Sendable {
     public var numSteps: Int
     /// Unix seconds of `dead_line`, if set.
     public var deadline: Double?
-    /// Path of `OSS_STOP_SIGNAL`, if there is a model_dir.
+    /// Path or object-store URL of `OSS_STOP_SIGNAL`, if there is a model_dir.
     public var stopFile: String?
     public var stopFileInterval: Double
     private var lastFileCheck: Double = -Double.infinity
@@ -58,7 +59,8 @@ public struct StopConditions: Sendable {
         if let d = deadline, time >= d { return .deadline }
         if let f = stopFile, time - lastFileCheck >= stopFileInterval {
             lastFileCheck = time
-            if FileManager.default.fileExists(atPath: f) { return .stopFile }
+            // An unreachable store counts as "no signal yet"; the next check asks again.
+            if (try? Storage.location(f).exists()) == true { return .stopFile }
         }
         return nil
     }

@@ -3,6 +3,7 @@ import FG
 import Foundation
 import Inference
 import Logging
+import Storage
 
 /// Where incremental updates go.
 public enum IncrementalTarget: Sendable, Equatable {
@@ -93,6 +94,10 @@ public struct TrainerConfig {
                 }
                 incremental = (s, .kafka(server: k.server, topic: k.topic))
             case .fs(let f):
+                if f.relative && Storage.isObjectURL(modelDir) {
+                    throw TrainerError.config(field: "train_config.incr_save_config.fs.relative",
+                                              reason: "a relative incr_save_dir under an object-store model_dir (\(modelDir)) is not supported; give an absolute path or URL")
+                }
                 let dir = f.relative ? (modelDir as NSString).appendingPathComponent(f.incrSaveDir) : TrainerConfig.absolute(f.incrSaveDir)
                 incremental = (s, .fs(directory: dir))
             }
@@ -117,6 +122,6 @@ public struct TrainerConfig {
     }
 
     static func absolute(_ path: String) -> String {
-        path.hasPrefix("/") ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
+        path.hasPrefix("/") || Storage.isObjectURL(path) ? path : (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path)
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import Inference
 import Kafka
 import Logging
+import Storage
 
 /// Options of one `odl train` run beyond the pipeline config.
 public struct TrainOptions: Sendable {
@@ -38,10 +39,21 @@ public enum TrainerRunner {
         let config = try TrainerConfig.load(path: options.configPath, edits: options.editConfigJSON,
                                             modelDir: options.modelDir, logger: logger)
         let proto = config.pipeline.proto
-        let modelDir = config.modelDir
-        let store = CheckpointStore(directory: modelDir)
+        // An object-store model_dir gets a fresh local working copy holding its newest complete
+        // checkpoint; every new checkpoint is written there and published to the store.
+        let remote: StorageLocation? = Storage.isObjectURL(config.modelDir) ? try Storage.location(config.modelDir) : nil
+        let modelDir = remote == nil ? config.modelDir
+            : NSTemporaryDirectory() + "odl-model-dir-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { if remote != nil { try? FileManager.default.removeItem(atPath: modelDir) } }
+        let store = CheckpointStore(directory: modelDir, remote: remote)
+        if let remote {
+            let step = try store.pullLatest()
+            logger.info("model_dir \(remote.url): \(step.map { "newest complete checkpoint is step \($0)" } ?? "no complete checkpoint yet"); working copy \(modelDir)")
+        }
         try FileManager.default.createDirectory(atPath: modelDir, withIntermediateDirectories: true)
-        try DenseUpdateVariablesFile.write(spec: config.spec, to: (modelDir as NSString).appendingPathComponent("DENSE_UPDATE_VARIABLES"))
+        let denseVariables = (modelDir as NSString).appendingPathComponent("DENSE_UPDATE_VARIABLES")
+        try DenseUpdateVariablesFile.write(spec: config.spec, to: denseVariables)
+        if let remote { try remote.appending("DENSE_UPDATE_VARIABLES").upload(file: denseVariables) }
 
         // Model: resume from model_dir, else fine_tune_checkpoint, else fresh.
         let optimizer = try config.optimizerSettings()
@@ -56,7 +68,7 @@ public enum TrainerRunner {
             try model.restoreOptimizerState(state)
             model.globalStep = c.globalStep
             savedOffsets = c.inputOffsets
-            logger.info("resuming from \(ref.path) at step \(c.globalStep)")
+            logger.info("resuming from \(remote?.appending((ref.path as NSString).lastPathComponent).url ?? ref.path) at step \(c.globalStep)")
         } else if EasyRecCheckpoint.isCheckpoint(proto.trainConfig.fineTuneCheckpoint) {
             // A TensorFlow checkpoint written by EasyRec (`model.ckpt-N`): variables by name.
             let c = try EasyRecCheckpoint(prefix: proto.trainConfig.fineTuneCheckpoint, spec: config.spec)
@@ -65,8 +77,7 @@ public enum TrainerRunner {
             model.globalStep = 0
             logger.info("initialised from EasyRec checkpoint \(c.prefix) (step \(c.globalStep ?? 0)); global_step restarts at 0; \(slots.restored.count) optimizer slots restored, \(slots.fresh.count) start fresh")
         } else if !proto.trainConfig.fineTuneCheckpoint.isEmpty {
-            let ref = try CheckpointStore.resolve(path: proto.trainConfig.fineTuneCheckpoint)
-            let c = try CheckpointStore.read(ref, spec: config.spec)
+            let (ref, c) = try CheckpointStore.load(path: proto.trainConfig.fineTuneCheckpoint, spec: config.spec)
             model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
             // Like EasyRec, the optimizer's slots come along when the checkpoint has them under the
             // same names (same optimizer): a fresh Adam would take full-size sign steps at first.

@@ -50,7 +50,7 @@ public final class TrainingSession {
         self.positions = positions
         self.logger = logger
         self.stop = StopConditions(numSteps: settings.numSteps, deadline: settings.deadline,
-                                   stopFile: checkpoints.map { ($0.directory as NSString).appendingPathComponent("OSS_STOP_SIGNAL") },
+                                   stopFile: checkpoints.map(\.stopSignalPath),
                                    stopFileInterval: settings.stopFileInterval)
         self.progress = ProgressReporter(numSteps: settings.numSteps)
     }

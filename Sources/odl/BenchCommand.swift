@@ -15,7 +15,7 @@ struct BenchCommand: ParsableCommand {
     static let available: [any ParsableCommand.Type] = [
         BenchMakeModelCommand.self, BenchForwardCommand.self, BenchApplyCommand.self,
         BenchWriteUpdatesCommand.self, BenchProduceUpdatesCommand.self, BenchConsumeCommand.self,
-        BenchFreshnessCommand.self, BenchTrainerCommand.self, BenchItemsCommand.self,
+        BenchFreshnessCommand.self, BenchTrainerCommand.self, BenchItemsCommand.self, BenchStorageCommand.self,
     ]
 }
 

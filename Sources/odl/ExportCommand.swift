@@ -27,7 +27,10 @@ struct ExportCommand: AsyncParsableCommand {
     @Option(name: .customLong("asset-files"), help: "Comma-separated files copied into the export (fg.json among them).")
     var assetFiles: String?
 
+    @OptionGroup var storage: StorageFlags
+
     func run() async throws {
+        storage.apply()
         let options = ModelExporter.Options(configPath: config, editConfigJSON: editConfigJson, checkpointPath: checkpointPath,
                                             exportDir: exportDir, embeddingDir: embeddingDir,
                                             assetFiles: (assetFiles ?? "").split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) })

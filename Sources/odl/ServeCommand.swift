@@ -93,7 +93,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Log line format on stderr: text, or json (one object per line).")
     var logFormat: LogFormat = .text
 
+    @OptionGroup var storage: StorageFlags
+
     func run() async throws {
+        storage.apply()
         var options = ServeOptions(model: model)
         options.embeddingDir = embeddingDir
         options.host = host

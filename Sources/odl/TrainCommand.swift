@@ -35,8 +35,11 @@ struct TrainCommand: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "Log line format on stderr: text, or json (one object per line).")
     var logFormat: LogFormat = .text
 
+    @OptionGroup var storage: StorageFlags
+
     func run() async throws {
         logFormat.bootstrap()
+        storage.apply()
         TerminationSignals.install()
         let options = TrainOptions(configPath: config, modelDir: modelDir, editConfigJSON: editConfigJson, seed: seed,
                                    sampleLogPath: sampleLog ?? ProcessInfo.processInfo.environment["ODL_TRAIN_SAMPLE_LOG"],

@@ -103,8 +103,8 @@ private actor BaseCache {
 final class E2EChild: Sendable {
     let child: ChildProcess
 
-    init(name: String, binary: String, log: String, _ arguments: [String]) throws {
-        child = try ChildProcess(name: name, executable: binary, arguments: arguments, logPath: log)
+    init(name: String, binary: String, log: String, _ arguments: [String], environment: [String: String] = [:]) throws {
+        child = try ChildProcess(name: name, executable: binary, arguments: arguments, logPath: log, environment: environment)
     }
 
     var pid: Int32 { child.pid }
