@@ -36,12 +36,15 @@ let package = Package(
             "CRdKafka",
             .product(name: "Logging", package: "swift-log"),
         ]),
+        // One JSON value type and parser (key order and number literals kept) for Config and FG.
+        .target(name: "JSON"),
         // EasyRec pipeline config (protobuf text format) and edit_config_json.
         .target(name: "Config", dependencies: [
+            "JSON",
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         // fg.json, feature functions, FarmHash, feature columns.
-        .target(name: "FG", dependencies: [], swiftSettings: simdFlags),
+        .target(name: "FG", dependencies: ["JSON"], swiftSettings: simdFlags),
         // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
         // Object storage: one protocol over local files and S3-compatible buckets (s3://, oss://).
@@ -56,7 +59,7 @@ let package = Package(
         ]),
         // DeepFM forward, parameter store, update codec + applier, export I/O.
         .target(name: "Inference", dependencies: [
-            "Config", "FG", "CZlib", "CCurl", "KernelsAVX512",
+            "Config", "FG", "JSON", "CZlib", "CCurl", "KernelsAVX512",
             .product(name: "Numerics", package: "swift-numerics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: simdFlags),
@@ -88,7 +91,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // The CLI.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres", "Storage",
+            "Kafka", "Config", "FG", "JSON", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres", "Storage",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -99,7 +102,7 @@ let package = Package(
                                                          "Processor", "Trainer", "Kafka",
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "JSON"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "DataHub", "Postgres"]),

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import JSON
 
 /// `edit_config_json`: `{"dotted.path": value, ...}` applied to a loaded config.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Where a DataHub input starts reading, from `offset_info`.
 public enum DataHubStartPosition: Sendable, Equatable {

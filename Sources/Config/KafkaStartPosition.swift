@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Where a Kafka input starts reading, from `offset_info` / `offset_time`.
 public enum KafkaStartPosition: Sendable, Equatable {

@@ -1,5 +1,6 @@
 import Foundation
 import SwiftProtobuf
+import JSON
 
 /// A loaded and validated EasyRec pipeline config, with a warning for every ignored field.
 public struct PipelineConfig: Sendable, Equatable {

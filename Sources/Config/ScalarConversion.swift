@@ -1,3 +1,4 @@
+import JSON
 /// Converts one text-format scalar to the proto-JSON value of a field of a given type,
 /// checking the type and range the way protobuf's own text parser does.
 enum ScalarConversion {

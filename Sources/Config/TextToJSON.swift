@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// Applies the schema to parsed text format: checks every supported field's value, drops
 /// (and records) fields outside the subset, and produces the proto-JSON form of the message

@@ -1,4 +1,5 @@
 import Foundation
+import JSON
 
 /// A loaded fg.json: the features in file order (sequence sub-features flattened in place),
 /// `reserves` and `multi_val_sep` (fg.md section 1).
@@ -34,7 +35,12 @@ public struct FGConfig: Sendable, Equatable {
     }
 
     public init(jsonBytes: [UInt8], source: String = "fg.json") throws(FGError) {
-        let root = try JSONValue.parse(jsonBytes, source: source)
+        let root: JSONValue
+        do throws(JSONSyntaxError) {
+            root = try JSONParser.parse(jsonBytes, maxDepth: 64)
+        } catch {
+            throw .invalidJSON(source: source, offset: error.offset, reason: error.reason)
+        }
         guard case .object = root else { throw .invalidField(feature: "", field: "(root)", reason: "expected a JSON object") }
         let fileDim = try FGConfigReader.int(root, "embedding_dim", feature: "") ?? 16
         guard let featuresValue = root["features"] else { throw .missingField(feature: "", field: "features") }
@@ -67,8 +73,12 @@ enum FGConfigReader {
         switch v {
         case .null: return nil
         case .string(let s): return s
-        case .int(let i): return String(i)
-        case .double(let d): return String(d)
+        case .number:
+            switch v.fgNumber {
+            case .int(let i)?: return String(i)
+            case .double(let d)?: return String(d)
+            case nil: throw .invalidField(feature: feature, field: key, reason: "is not a number literal")
+            }
         case .bool(let b): return b ? "true" : "false"
         default: throw .invalidField(feature: feature, field: key, reason: "expected a string, got \(v.typeName)")
         }
@@ -83,8 +93,12 @@ enum FGConfigReader {
         guard let v = o[key] else { return nil }
         switch v {
         case .null: return nil
-        case .int(let i) where i >= Int64(Int.min) && i <= Int64(Int.max): return Int(i)
-        case .double(let d) where d.rounded() == d && abs(d) < 9e18: return Int(d)
+        case .number:
+            switch v.fgNumber {
+            case .int(let i)? where i >= Int64(Int.min) && i <= Int64(Int.max): return Int(i)
+            case .double(let d)? where d.rounded() == d && abs(d) < 9e18: return Int(d)
+            default: break
+            }
         case .string(let s):
             if let i = Int(s.trimmingCharacters(in: .whitespaces)) { return i }
         default: break
@@ -103,7 +117,7 @@ enum FGConfigReader {
         switch v {
         case .null: return nil
         case .bool(let b): return b
-        case .int(let i) where i == 0 || i == 1: return i == 1
+        case .number where v.int64 == 0 || v.int64 == 1: return v.int64 == 1
         case .string(let s):
             switch s.lowercased() {
             case "true", "1": return true
@@ -117,8 +131,12 @@ enum FGConfigReader {
 
     static func double(_ v: JSONValue, feature: String, key: String) throws(FGError) -> Double {
         switch v {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
+        case .number:
+            switch v.fgNumber {
+            case .int(let i)?: return Double(i)
+            case .double(let d)?: return d
+            case nil: break
+            }
         case .string(let s):
             if let d = Double(s.trimmingCharacters(in: .whitespaces)), d.isFinite { return d }
         default: break
@@ -135,8 +153,12 @@ enum FGConfigReader {
             for e in a {
                 switch e {
                 case .string(let s): out.append(s)
-                case .int(let i): out.append(String(i))
-                case .double(let d): out.append(String(d))
+                case .number where e.fgNumber != nil:
+                    switch e.fgNumber {
+                    case .int(let i)?: out.append(String(i))
+                    case .double(let d)?: out.append(String(d))
+                    case nil: break
+                    }
                 default: throw .invalidField(feature: feature, field: key, reason: "expected strings, got \(e.typeName)")
                 }
             }

@@ -1,3 +1,4 @@
+import JSON
 /// Parsing of the predict API's JSON form (protobuf canonical JSON of `PBRequest`,
 /// serving-api.md) into an ``FGRequest``.
 extension FGRequest {
@@ -7,17 +8,18 @@ extension FGRequest {
     /// `{"float_feature": x or "NaN"/"Infinity"}`; an empty `{}` is a missing value.
     public static func parseJSON(_ bytes: [UInt8], limits: FGLimits = FGLimits()) throws(FGError) -> FGRequest {
         let root: JSONValue
-        do {
-            root = try JSONValue.parse(bytes, source: "request", maxDepth: limits.maxJSONDepth)
+        do throws(JSONSyntaxError) {
+            root = try JSONParser.parse(bytes, maxDepth: limits.maxJSONDepth)
         } catch {
-            throw .invalidRequest(field: "(body)", reason: error.description)
+            let detail = FGError.invalidJSON(source: "request", offset: error.offset, reason: error.reason)
+            throw .invalidRequest(field: "(body)", reason: detail.description)
         }
-        guard case .object(let o) = root else { throw .invalidRequest(field: "(body)", reason: "expected a JSON object") }
-        func field(_ snake: String, _ camel: String) -> JSONValue? { o[snake] ?? o[camel] }
+        guard case .object = root else { throw .invalidRequest(field: "(body)", reason: "expected a JSON object") }
+        func field(_ snake: String, _ camel: String) -> JSONValue? { root[snake] ?? root[camel] }
 
         var debugLevel = 0
         if let d = field("debug_level", "debugLevel"), d != .null {
-            guard case .int(let v) = d, v >= 0, v <= 100 else {
+            guard let v = d.int64, v >= 0, v <= 100 else {
                 throw .invalidRequest(field: "debug_level", reason: "expected a small non-negative integer")
             }
             debugLevel = Int(v)
@@ -31,7 +33,7 @@ extension FGRequest {
             for (i, v) in list.enumerated() {
                 switch v {
                 case .string(let s): itemIds.append(s)
-                case .int(let n): itemIds.append(String(n))
+                case .number where v.int64 != nil: itemIds.append(v.int64.map { String($0) } ?? "")
                 default: throw .invalidRequest(field: "item_ids[\(i)]", reason: "expected a string, got \(v.typeName)")
                 }
             }
@@ -39,17 +41,19 @@ extension FGRequest {
         var user: [String: FeatureValue] = [:]
         if let u = field("user_features", "userFeatures"), u != .null {
             guard case .object(let m) = u else { throw .invalidRequest(field: "user_features", reason: "expected an object") }
-            for (name, v) in m {
+            for member in m {
+                let (name, v) = (member.key, member.value)
                 if let fv = try pbFeature(v, field: "user_features.\(name)") { user[name] = fv }
             }
         }
         var items: [String: [FeatureValue]] = [:]
         if let c = field("context_features", "contextFeatures"), c != .null {
             guard case .object(let m) = c else { throw .invalidRequest(field: "context_features", reason: "expected an object") }
-            for (name, v) in m {
+            for member in m {
+                let (name, v) = (member.key, member.value)
                 let path = "context_features.\(name)"
-                guard case .object(let cf) = v else { throw .invalidRequest(field: path, reason: "expected {\"features\": [...]}") }
-                guard let fs = cf["features"], fs != .null else { continue }
+                guard case .object = v else { throw .invalidRequest(field: path, reason: "expected {\"features\": [...]}") }
+                guard let fs = v["features"], fs != .null else { continue }
                 guard case .array(let list) = fs else { throw .invalidRequest(field: path + ".features", reason: "expected an array") }
                 var values: [FeatureValue] = []
                 var missing = false
@@ -72,7 +76,8 @@ extension FGRequest {
         guard case .object(let o) = v else { throw .invalidRequest(field: field, reason: "expected a PBFeature object, got \(v.typeName)") }
         var found: FeatureValue?
         var count = 0
-        for (key, value) in o {
+        for member in o {
+            let (key, value) = (member.key, member.value)
             count += 1
             guard count == 1 else { throw .invalidRequest(field: field, reason: "more than one value in a PBFeature") }
             switch key {
@@ -90,8 +95,12 @@ extension FGRequest {
             case "float_feature", "floatFeature":
                 let d: Double
                 switch value {
-                case .int(let i): d = Double(i)
-                case .double(let x): d = x
+                case .number where value.fgNumber != nil:
+                    switch value.fgNumber {
+                    case .int(let i)?: d = Double(i)
+                    case .double(let x)?: d = x
+                    case nil: d = .nan
+                    }
                 case .string("NaN"): d = .nan
                 case .string("Infinity"): d = .infinity
                 case .string("-Infinity"): d = -.infinity
@@ -110,8 +119,12 @@ extension FGRequest {
 
     static func integer(_ v: JSONValue, field: String, key: String) throws(FGError) -> Int64 {
         switch v {
-        case .int(let i): return i
-        case .double(let d) where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+        case .number:
+            switch v.fgNumber {
+            case .int(let i)?: return i
+            case .double(let d)? where d.rounded() == d && abs(d) < 9.2e18: return Int64(d)
+            default: break
+            }
         case .string(let s):
             if let i = Int64(s) { return i }
         default: break

@@ -1,3 +1,4 @@
+import JSON
 extension FeatureBatch {
     /// One item's values as a JSON object in slot order: ids as strings, float outputs as
     /// numbers, weighted ids as `{"id": ..., "weight": ...}`.

@@ -1,5 +1,6 @@
 import Foundation
 import FG
+import JSON
 
 /// Writes an export version folder (formats.md section 2). The folder is written under a
 /// temporary name next to it and renamed at the end, so a reader never sees half an export.

@@ -1,6 +1,7 @@
 import ArgumentParser
 import FG
 import Foundation
+import JSON
 
 /// `odl fg`: run feature generation (fg.json) on a predict request given in JSON form and print
 /// each item's outputs (JSON) or its training-sample line.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Config
+import JSON
 
 /// offset_info / offset_time / dead_line parsing and the JSON reader under them.
 @Suite struct OffsetsAndTimeTests {

@@ -1,66 +1,43 @@
-/// A parsed JSON document (internal): numbers keep the integer/float distinction that fg.json
-/// ids and protobuf JSON rely on.
-enum JSONValue: Sendable, Equatable {
-    case null
-    case bool(Bool)
-    case int(Int64)
-    case double(Double)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
+/// Strict JSON (RFC 8259) parser producing `JSONValue` (one pass over UTF-8 bytes; strings without
+/// escapes are decoded in one step).
+public struct JSONParser {
+    private let bytes: [UInt8]
+    private let maxDepth: Int
+    private var i = 0
 
-    var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .int, .double: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
+    /// Parse a complete JSON text.
+    public static func parse(_ text: String, maxDepth: Int = 200) throws(JSONSyntaxError) -> JSONValue {
+        try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
-    subscript(key: String) -> JSONValue? {
-        if case .object(let o) = self { return o[key] }
-        return nil
-    }
-
-    /// Parse a complete JSON text (`source` names it in errors).
-    static func parse(_ bytes: [UInt8], source: String, maxDepth: Int = 64) throws(FGError) -> JSONValue {
-        var p = JSONParser(bytes: bytes, source: source, maxDepth: maxDepth)
+    /// Parse a complete JSON text given as UTF-8 bytes; nesting deeper than `maxDepth` is an error.
+    public static func parse(_ bytes: [UInt8], maxDepth: Int) throws(JSONSyntaxError) -> JSONValue {
+        var p = JSONParser(bytes: bytes, maxDepth: maxDepth)
         p.skipSpace()
         let v = try p.value(depth: 0)
         p.skipSpace()
         if p.i != bytes.count { throw p.fail("trailing characters after the JSON value") }
         return v
     }
-}
 
-private struct JSONParser {
-    let bytes: [UInt8]
-    let source: String
-    let maxDepth: Int
-    var i = 0
-
-    init(bytes: [UInt8], source: String, maxDepth: Int) {
+    private init(bytes: [UInt8], maxDepth: Int) {
         self.bytes = bytes
-        self.source = source
         self.maxDepth = maxDepth
     }
 
-    func fail(_ reason: String) -> FGError { .invalidJSON(source: source, offset: i, reason: reason) }
+    private func fail(_ reason: String) -> JSONSyntaxError { JSONSyntaxError(offset: i, reason: reason) }
 
-    mutating func skipSpace() {
+    private mutating func skipSpace() {
         while i < bytes.count, bytes[i] == 0x20 || bytes[i] == 0x0a || bytes[i] == 0x0d || bytes[i] == 0x09 { i += 1 }
     }
 
-    mutating func value(depth: Int) throws(FGError) -> JSONValue {
+    private mutating func value(depth: Int) throws(JSONSyntaxError) -> JSONValue {
         guard depth <= maxDepth else { throw fail("nesting deeper than \(maxDepth)") }
         guard i < bytes.count else { throw fail("unexpected end of input") }
         switch bytes[i] {
         case UInt8(ascii: "{"):
             i += 1
-            var obj: [String: JSONValue] = [:]
+            var obj: [JSONMember] = []
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(obj) }
             while true {
@@ -71,7 +48,7 @@ private struct JSONParser {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
                 i += 1
                 skipSpace()
-                obj[key] = try value(depth: depth + 1)
+                obj.append(JSONMember(key: key, value: try value(depth: depth + 1)))
                 skipSpace()
                 guard i < bytes.count else { throw fail("unterminated object") }
                 if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
@@ -105,7 +82,7 @@ private struct JSONParser {
         }
     }
 
-    mutating func literal(_ word: StaticString) throws(FGError) {
+    private mutating func literal(_ word: StaticString) throws(JSONSyntaxError) {
         let n = word.utf8CodeUnitCount
         guard i + n <= bytes.count else { throw fail("unexpected end of input") }
         let p = word.utf8Start
@@ -113,35 +90,30 @@ private struct JSONParser {
         i += n
     }
 
-    mutating func number() throws(FGError) -> JSONValue {
+    private mutating func number() throws(JSONSyntaxError) -> JSONValue {
         let start = i
-        var isFloat = false
         if i < bytes.count, bytes[i] == UInt8(ascii: "-") { i += 1 }
         let digitsStart = i
         while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
         guard i > digitsStart else { throw fail("invalid value") }
+        if bytes[digitsStart] == 48, i - digitsStart > 1 { throw fail("leading zero in a number") }
         if i < bytes.count, bytes[i] == UInt8(ascii: ".") {
-            isFloat = true
             i += 1
             let f = i
             while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
             guard i > f else { throw fail("digits expected after '.'") }
         }
         if i < bytes.count, bytes[i] == UInt8(ascii: "e") || bytes[i] == UInt8(ascii: "E") {
-            isFloat = true
             i += 1
             if i < bytes.count, bytes[i] == UInt8(ascii: "+") || bytes[i] == UInt8(ascii: "-") { i += 1 }
             let e = i
             while i < bytes.count, bytes[i] >= 48, bytes[i] <= 57 { i += 1 }
             guard i > e else { throw fail("digits expected in exponent") }
         }
-        let text = String(decoding: bytes[start..<i], as: UTF8.self)
-        if !isFloat, let v = Int64(text) { return .int(v) }
-        guard let d = Double(text) else { throw fail("invalid number") }
-        return .double(d)
+        return .number(String(decoding: bytes[start..<i], as: UTF8.self))
     }
 
-    mutating func hex4() throws(FGError) -> UInt32 {
+    private mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
         guard i + 4 <= bytes.count else { throw fail("truncated \\u escape") }
         var v: UInt32 = 0
         for _ in 0..<4 {
@@ -159,7 +131,7 @@ private struct JSONParser {
         return v
     }
 
-    mutating func string() throws(FGError) -> String {
+    private mutating func string() throws(JSONSyntaxError) -> String {
         i += 1  // opening quote
         var out: [UInt8] = []
         let start = i
@@ -220,27 +192,15 @@ private struct JSONParser {
     }
 }
 
-/// JSON text writer helpers.
-public enum JSONText {
-    /// `s` as a JSON string literal (quotes, backslashes and control characters escaped).
-    public static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
+/// A JSON syntax error at a byte offset.
+public struct JSONSyntaxError: Error, Equatable, CustomStringConvertible {
+    public var offset: Int
+    public var reason: String
+
+    public init(offset: Int, reason: String) {
+        self.offset = offset
+        self.reason = reason
     }
+
+    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
