@@ -62,6 +62,28 @@ public final class DataHubClient: Sendable {
         }
     }
 
+    /// Splits ACTIVE `shard` at `splitKey` (32 hex digits inside its hash range); returns the two new shard ids.
+    public func splitShard(project: String, topic: String, shard: String, splitKey: String) throws(DataHubError) -> [String] {
+        let op = "split shard \(shard) of \(project)/\(topic)"
+        let o = try call("POST", "/projects/\(project)/topics/\(topic)/shards", ["Action": "split", "ShardId": shard, "SplitKey": splitKey],
+                         operation: op)
+        guard let list = o["NewShards"] as? [[String: Any]] else {
+            throw DataHubError(operation: op, status: 200, code: "", message: "answer has no NewShards")
+        }
+        return list.compactMap { $0["ShardId"] as? String }
+    }
+
+    /// Merges ACTIVE `shard` with the ACTIVE shard right after it in key order; returns the new shard id.
+    public func mergeShard(project: String, topic: String, shard: String, adjacent: String) throws(DataHubError) -> String {
+        let op = "merge shards \(shard) and \(adjacent) of \(project)/\(topic)"
+        let o = try call("POST", "/projects/\(project)/topics/\(topic)/shards", ["Action": "merge", "ShardId": shard, "AdjacentShardId": adjacent],
+                         operation: op)
+        guard let id = o["ShardId"] as? String else {
+            throw DataHubError(operation: op, status: 200, code: "", message: "answer has no ShardId")
+        }
+        return id
+    }
+
     // MARK: cursors and records
 
     public func getCursor(project: String, topic: String, shard: String, _ type: CursorType) throws(DataHubError) -> CursorResult {

@@ -30,4 +30,7 @@ public struct DataHubError: Error, Equatable, CustomStringConvertible, Sendable 
 
     /// The cursor is malformed, expired (data past its lifecycle) or out of the shard's range.
     public var isCursorError: Bool { ["InvalidCursor", "SeekOutOfRange"].contains(code) }
+
+    /// A read at the end of a CLOSED (split or merged) shard: nothing more will come from it.
+    public var isShardSealed: Bool { ["InvalidShardOperation", "ShardSealed"].contains(code) }
 }

@@ -125,18 +125,30 @@ public struct DataHubResponder: HTTPResponder {
             if let s = t.schema { out["RecordSchema"] = s.jsonString }
             return (200, out)
         case (.get, 5) where parts[2] == "topics" && parts[4] == "shards":
-            let shards = try store.shards(project: parts[1], topic: parts[3])
-            let list: [[String: Any]] = shards.enumerated().map { i, s in
-                ["ShardId": s.id, "State": "ACTIVE", "ClosedTime": "", "ParentShardIds": [String](),
-                 "BeginHashKey": Self.hashKey(i, of: shards.count), "EndHashKey": Self.hashKey(i + 1, of: shards.count),
-                 "LeftShardId": "", "RightShardId": ""]
+            let list: [[String: Any]] = try store.listShards(project: parts[1], topic: parts[3]).map { s in
+                ["ShardId": s.id, "State": s.state, "ClosedTime": s.closedTime.map { String($0) } ?? "", "ParentShardIds": s.parents,
+                 "BeginHashKey": s.beginHashKey, "EndHashKey": s.endHashKey, "LeftShardId": s.leftShardId, "RightShardId": s.rightShardId]
             }
             return (200, ["Shards": list, "Protocol": "http1.1", "Interval": 500])
         case (.post, 5) where parts[2] == "topics" && parts[4] == "shards":
-            guard json["Action"] as? String == "pub" else {
-                throw DataHubFault(400, "InvalidParameter", "shard operation \(json["Action"] ?? "nil") is not supported (only pub)")
+            switch json["Action"] as? String {
+            case "pub":
+                return try put(parts[1], parts[3], json)
+            case "split":
+                guard let shard = json["ShardId"] as? String, let key = json["SplitKey"] as? String else {
+                    throw DataHubFault(400, "InvalidParameter", "split needs ShardId and SplitKey")
+                }
+                let children = try store.splitShard(project: parts[1], topic: parts[3], shard: shard, splitKey: key)
+                return (200, ["NewShards": children.map { ["ShardId": $0.id, "BeginHashKey": $0.beginHashKey, "EndHashKey": $0.endHashKey] }])
+            case "merge":
+                guard let shard = json["ShardId"] as? String, let adjacent = json["AdjacentShardId"] as? String else {
+                    throw DataHubFault(400, "InvalidParameter", "merge needs ShardId and AdjacentShardId")
+                }
+                let child = try store.mergeShard(project: parts[1], topic: parts[3], shard: shard, adjacent: adjacent)
+                return (200, ["ShardId": child.id, "BeginHashKey": child.beginHashKey, "EndHashKey": child.endHashKey])
+            default:
+                throw DataHubFault(400, "InvalidParameter", "shard operation \(json["Action"] ?? "nil") is not supported (pub, split, merge)")
             }
-            return try put(parts[1], parts[3], json)
         case (.post, 6) where parts[2] == "topics" && parts[4] == "shards":
             return try shardAction(parts[1], parts[3], parts[5], json)
         default:
@@ -210,13 +222,5 @@ public struct DataHubResponder: HTTPResponder {
         default:
             throw DataHubFault(400, "InvalidParameter", "shard Action \(json["Action"] ?? "nil") is not supported (cursor, sub)")
         }
-    }
-
-    /// Shard `i`'s begin hash key when the 128-bit key space is cut into `n` equal ranges (32 hex digits).
-    static func hashKey(_ i: Int, of n: Int) -> String {
-        if i >= n { return String(repeating: "F", count: 32) }
-        let top = UInt64((Double(i) / Double(n)) * 18446744073709551615.0)
-        let s = String(top, radix: 16, uppercase: true)
-        return String(repeating: "0", count: 16 - s.count) + s + String(repeating: "0", count: 16)
     }
 }

@@ -33,6 +33,13 @@ public final class DataHubStore: Sendable {
         /// Sequence of the next record written.
         var nextSequence: Int64 = 0
         var oldestSequence: Int64 { records.first?.sequence ?? nextSequence }
+        /// The shard's hash-key range [begin, end) (the last shard's end is the top key, inclusive).
+        var begin: UInt128 = 0
+        var end: UInt128 = .max
+        /// Shards it was split or merged from.
+        var parents: [String] = []
+        /// Set when a split or merge closed it (seconds since 1970): no more writes, readable to its end.
+        var closedTime: Int64?
     }
 
     struct Topic: Sendable {
@@ -90,7 +97,7 @@ public final class DataHubStore: Sendable {
         journal.withLock { $0 = h }
     }
 
-    private func append(_ lines: [[String: Any]]) {
+    func append(_ lines: [[String: Any]]) {
         guard !lines.isEmpty else { return }
         let text = lines.map { DataHubJSON.string($0) + "\n" }.joined()
         journal.withLock { $0?.write(Data(text.utf8)) }
@@ -128,7 +135,7 @@ public final class DataHubStore: Sendable {
             if type == .tuple, (schema?.fields.isEmpty ?? true) {
                 throw DataHubFault(400, "InvalidSchema", "a TUPLE topic needs a RecordSchema with fields")
             }
-            let shards = (0..<shardCount).map { Shard(id: String($0)) }
+            let shards = Self.initialShards(shardCount)
             s.projects[project]?.topics[topic] = Topic(type: type, schema: type == .tuple ? schema : nil, lifecycle: lifecycle,
                                                        comment: comment, createTime: clock() / 1000, shards: shards)
         }
@@ -195,12 +202,19 @@ public final class DataHubStore: Sendable {
                     guard let i = t.shards.firstIndex(where: { $0.id == id }) else {
                         failed.append((index, "NoSuchShard", "shard \(id) does not exist")); continue
                     }
+                    guard t.shards[i].closedTime == nil else {
+                        failed.append((index, "InvalidShardOperation", "shard \(id) is CLOSED (split or merged): write to its children")); continue
+                    }
                     shardIndex = i
-                } else if let key = r.partitionKey {
-                    shardIndex = Int(HMACSHA1.sha1(Array(key.utf8))[0]) % t.shards.count
                 } else {
-                    shardIndex = t.roundRobin % t.shards.count
-                    t.roundRobin += 1
+                    let active = t.shards.indices.filter { t.shards[$0].closedTime == nil }
+                    guard !active.isEmpty else { failed.append((index, "InvalidShardOperation", "no ACTIVE shard")); continue }
+                    if let key = r.partitionKey {
+                        shardIndex = active[Int(HMACSHA1.sha1(Array(key.utf8))[0]) % active.count]
+                    } else {
+                        shardIndex = active[t.roundRobin % active.count]
+                        t.roundRobin += 1
+                    }
                 }
                 let seq = t.shards[shardIndex].nextSequence
                 let stored = Record(sequence: seq, systemTime: now, data: r.data, attributes: r.attributes)
@@ -256,6 +270,9 @@ public final class DataHubStore: Sendable {
             guard c.sequence <= s.nextSequence else {
                 throw DataHubFault(400, "InvalidCursor", "cursor \(cursor) points past the end of shard \(shard)")
             }
+            if s.closedTime != nil, c.sequence == s.nextSequence {
+                throw DataHubFault(400, "InvalidShardOperation", "shard \(shard) of \(project)/\(topic) is sealed: CLOSED and read to its end")
+            }
             let start = Int(c.sequence - s.oldestSequence)
             let n = max(0, min(limit, s.records.count - start))
             let slice = s.records[start..<(start + n)].map {
@@ -290,7 +307,7 @@ public final class DataHubStore: Sendable {
                 guard s.projects[project] != nil else { throw DataHubFault(500, "InternalServerError", "topic of unknown project \(project)") }
                 s.projects[project]?.topics[topic] = Topic(type: type, schema: schema, lifecycle: Int(DataHubJSON.int64(o["lifecycle"]) ?? 1),
                                                            comment: o["comment"] as? String ?? "", createTime: clock() / 1000,
-                                                           shards: (0..<Int(shards)).map { Shard(id: String($0)) })
+                                                           shards: Self.initialShards(Int(shards)))
             }
         case "record":
             guard let project = o["project"] as? String, let topic = o["topic"] as? String, let shard = o["shard"] as? String,
@@ -309,6 +326,8 @@ public final class DataHubStore: Sendable {
                     t.shards[i].records.removeFirst(t.shards[i].records.count - maxRecordsPerShard)
                 }
             }
+        case "split", "merge":
+            try replayShardChange(o)
         default:
             throw DataHubFault(500, "InternalServerError", "unknown journal entry \(o["op"] ?? "nil")")
         }

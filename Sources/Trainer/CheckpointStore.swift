@@ -27,14 +27,17 @@ public struct CheckpointContents: Sendable, Equatable {
     public var updateOffsets: [Int32: Int64]
     /// The `.offset` file: last sample offset consumed per input partition (nil: file input).
     public var inputOffsets: [Int32: Int64]?
+    /// DataHub input: the cursor of the next unread record per shard, saved beside `inputOffsets`.
+    public var inputCursors: [Int32: String]
 
     public init(globalStep: Int, parameters: ModelParameters, slots: [CheckpointTensor] = [],
-                updateOffsets: [Int32: Int64] = [:], inputOffsets: [Int32: Int64]? = nil) {
+                updateOffsets: [Int32: Int64] = [:], inputOffsets: [Int32: Int64]? = nil, inputCursors: [Int32: String] = [:]) {
         self.globalStep = globalStep
         self.parameters = parameters
         self.slots = slots
         self.updateOffsets = updateOffsets
         self.inputOffsets = inputOffsets
+        self.inputCursors = inputCursors
     }
 }
 
@@ -141,7 +144,7 @@ public struct CheckpointStore: Sendable {
         // renamed into place, so a crash at any point never leaves a checkpoint without its
         // input offsets. A stray .offset without a folder is ignored.
         if let offsets = contents.inputOffsets {
-            try Self.atomicWrite(OffsetMap.encode(offsets), to: ref.offsetPath)
+            try Self.atomicWrite(OffsetMap.encode(offsets, cursors: contents.inputCursors), to: ref.offsetPath)
         } else {
             try? fm.removeItem(atPath: ref.offsetPath)
         }
@@ -175,7 +178,10 @@ public struct CheckpointStore: Sendable {
     /// Reads a checkpoint, validating every variable against `spec`.
     public static func read(_ ref: CheckpointRef, spec: ModelSpec) throws -> CheckpointContents {
         var contents = try CheckpointFormat.readFolder(ref.path, spec: spec)
-        contents.inputOffsets = try OffsetMap.read(path: ref.offsetPath)
+        if let saved = try OffsetMap.readWithCursors(path: ref.offsetPath) {
+            contents.inputOffsets = saved.offsets
+            contents.inputCursors = saved.cursors
+        }
         return contents
     }
 

@@ -3,8 +3,8 @@ import Config
 extension DataHubSampleSource {
     /// Resolves where each shard starts (trainer.md's rules with DataHub's `offset_info`: a
     /// checkpoint's saved next-unread sequences first, then cursors or a timestamp, else the
-    /// oldest record) and starts reading there.
-    public func resolveStarts(_ input: EasyRec_DatahubServer, checkpoint: [Int32: Int64]?,
+    /// oldest record) and starts reading there; a checkpoint's saved cursors are where those shards resume.
+    public func resolveStarts(_ input: EasyRec_DatahubServer, checkpoint: [Int32: Int64]?, cursors: [Int32: String] = [:],
                               fineTune: [Int32: Int64]?) throws -> [PartitionStart] {
         let spec: OffsetSpec
         switch try input.startPosition() {
@@ -25,7 +25,8 @@ extension DataHubSampleSource {
         }
         let starts = try StartPosition.resolve(topicPartitions: try partitions(), checkpoint: checkpoint, fineTune: fineTune,
                                                spec: spec) { p, ms in try sequence(atTime: ms, shard: p) }
-        try start(starts)
+        savedStarts = checkpoint ?? fineTune ?? [:]
+        try start(starts, cursors: checkpoint != nil ? cursors : [:])
         return starts
     }
 }

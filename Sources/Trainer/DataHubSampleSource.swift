@@ -9,6 +9,10 @@ import Logging
 /// Positions: a record's `offset` is its sequence + 1, the next unread sequence of its shard
 /// (shard ids are the partition numbers), so a saved position is exactly where a restart
 /// resumes: no record is trained twice or skipped.
+///
+/// Split and merge: a CLOSED shard is read to its end (until the endpoint says it is sealed);
+/// its children, found by listing the shards again, are read only once all their parents are
+/// sealed, so each record is trained once and a key's records stay in order.
 public final class DataHubSampleSource: SampleSource {
     public let project: String
     public let topic: String
@@ -26,9 +30,20 @@ public final class DataHubSampleSource: SampleSource {
         var skipBelow: Int64
         var buffer: [DataHubRecord] = []
         var bufferIndex = 0
+        /// Shards this one was split or merged from (read first).
+        var parents: [String] = []
+        /// Read to the end of a CLOSED shard: nothing more will come.
+        var sealed = false
     }
 
-    private var readers: [Reader] = []
+    var readers: [Reader] = []
+    /// Saved next-unread sequences of the run's start (for shards found later, e.g. children).
+    var savedStarts: [Int32: Int64] = [:]
+    var lastShardList = 0.0
+    /// NextCursor of recent batches per shard, by the sequence they point at (for checkpoints).
+    var batchEndCursors: [Int32: [Int64: String]] = [:]
+    /// Seconds between ListShard calls looking for split or merged shards.
+    static let shardListInterval = 1.0
     private var roundRobin = 0
     private var retryAt = 0.0
     private var retryDelay = 0.2
@@ -125,16 +140,27 @@ public final class DataHubSampleSource: SampleSource {
         return (batch.records.first?.sequence).map { $0 + 1 } ?? max(0, latest.sequence)
     }
 
-    /// Starts reading each shard at its resolved next-unread sequence.
-    public func start(_ starts: [PartitionStart]) throws {
+    /// Starts reading each shard at its resolved next-unread sequence, at the saved cursor when one is given
+    /// (a refused one falls back to that sequence, as an expired cursor does).
+    public func start(_ starts: [PartitionStart], cursors: [Int32: String] = [:]) throws {
         readers = []
-        for s in starts {
-            do {
-                readers.append(try open(shard: String(s.partition), next: s.offset, reportGap: s.rule != .beginning))
-            } catch {
-                throw Self.fatal(error, source: sourceName, accessId: client.accessId)
+        do {
+            let parents = Dictionary(try client.listShards(project: project, topic: topic).map { ($0.id, $0.parentIds) }) { a, _ in a }
+            for s in starts {
+                var reader: Reader
+                if let cursor = cursors[s.partition] {
+                    reader = Reader(shard: String(s.partition), cursor: cursor, skipBelow: s.offset)
+                    logger.info("\(sourceName) shard \(s.partition) resumes at the checkpoint's cursor \(cursor) (sequence \(s.offset))")
+                } else {
+                    reader = try open(shard: String(s.partition), next: s.offset, reportGap: s.rule != .beginning)
+                }
+                reader.parents = parents[reader.shard] ?? []
+                readers.append(reader)
             }
+        } catch {
+            throw Self.fatal(error, source: sourceName, accessId: client.accessId)
         }
+        lastShardList = Date().timeIntervalSince1970
     }
 
     /// A reader whose first record is sequence `next` (or the oldest kept one, reporting the gap).
@@ -217,7 +243,8 @@ public final class DataHubSampleSource: SampleSource {
     /// One GetRecords per shard whose buffer is empty; true when something arrived.
     private func fetch(limit: Int) throws -> Bool {
         var got = false
-        for i in readers.indices where readers[i].bufferIndex >= readers[i].buffer.count {
+        var idle = false
+        for i in readers.indices where readers[i].bufferIndex >= readers[i].buffer.count && !readers[i].sealed && parentsSealed(readers[i]) {
             let shard = readers[i].shard
             do {
                 let batch = try client.getRecords(project: project, topic: topic, shard: shard, cursor: readers[i].cursor, limit: limit)
@@ -225,11 +252,19 @@ public final class DataHubSampleSource: SampleSource {
                 readers[i].buffer = batch.records.filter { $0.sequence >= skip }
                 readers[i].bufferIndex = 0
                 readers[i].cursor = batch.nextCursor
-                if let last = batch.records.last { readers[i].skipBelow = max(skip, last.sequence + 1) }
+                if let last = batch.records.last {
+                    readers[i].skipBelow = max(skip, last.sequence + 1)
+                    remember(cursor: batch.nextCursor, shard: shard, next: last.sequence + 1)
+                }
                 got = got || !readers[i].buffer.isEmpty
+                idle = idle || batch.records.isEmpty
                 recovered()
             } catch where error.isCredentialError {
                 throw Self.fatal(error, source: sourceName, accessId: client.accessId)
+            } catch where error.isShardSealed {
+                readers[i].sealed = true
+                idle = true
+                logger.info("\(sourceName) shard \(shard) is CLOSED and read to its end (sequence \(readers[i].skipBelow)); continuing with its children")
             } catch where error.isCursorError {
                 // The cursor expired (or the endpoint no longer knows it): resume at the next unread sequence, reporting any gap.
                 logger.error("\(sourceName) shard \(shard): cursor refused (\(error.code): \(error.message)); reopening at sequence \(readers[i].skipBelow)")
@@ -239,6 +274,7 @@ public final class DataHubSampleSource: SampleSource {
                 return got
             }
         }
+        if idle || readers.allSatisfy(\.sealed) { try followShardChanges() }
         return got
     }
 

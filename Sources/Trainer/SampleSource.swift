@@ -30,4 +30,10 @@ public protocol SampleSource: AnyObject {
     func commit(positions: [Int32: Int64])
     /// Where a record came from, for log lines ("topic t partition 1 offset 17", "file x line 3").
     func describe(_ record: SampleRecord) -> String
+    /// Cursors of the next unread record per partition, saved in checkpoints (DataHub; others none).
+    func cursors(positions: [Int32: Int64]) -> [Int32: String]
+}
+
+extension SampleSource {
+    public func cursors(positions: [Int32: Int64]) -> [Int32: String] { [:] }
 }

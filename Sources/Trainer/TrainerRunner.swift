@@ -59,6 +59,7 @@ public enum TrainerRunner {
         let optimizer = try config.optimizerSettings()
         let model: TrainableDeepFM
         var savedOffsets: [Int32: Int64]?
+        var savedCursors: [Int32: String] = [:]
         var fineTuneOffsets: [Int32: Int64]?
         if let ref = store.latest() {
             let c = try CheckpointStore.read(ref, spec: config.spec)
@@ -68,6 +69,7 @@ public enum TrainerRunner {
             try model.restoreOptimizerState(state)
             model.globalStep = c.globalStep
             savedOffsets = c.inputOffsets
+            savedCursors = c.inputCursors
             logger.info("resuming from \(remote?.appending((ref.path as NSString).lastPathComponent).url ?? ref.path) at step \(c.globalStep)")
         } else if EasyRecCheckpoint.isCheckpoint(proto.trainConfig.fineTuneCheckpoint) {
             // A TensorFlow checkpoint written by EasyRec (`model.ckpt-N`): variables by name.
@@ -116,7 +118,7 @@ public enum TrainerRunner {
             let ds = try DataHubSampleSource(endpoint: d.region, accessId: d.akID, accessKey: d.akSecret, project: d.project,
                                              topic: d.topic, inputFields: config.layout.fields.map(\.name),
                                              separator: config.layout.separator, logger: logger)
-            for s in try ds.resolveStarts(d, checkpoint: savedOffsets, fineTune: fineTuneOffsets) {
+            for s in try ds.resolveStarts(d, checkpoint: savedOffsets, cursors: savedCursors, fineTune: fineTuneOffsets) {
                 logger.info("input datahub \(d.project)/\(d.topic) shard \(s.partition) starts at sequence \(s.offset) (\(s.rule.rawValue))")
                 positions[s.partition] = s.offset
             }

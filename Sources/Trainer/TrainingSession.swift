@@ -232,7 +232,8 @@ public final class TrainingSession {
         }
         let contents = CheckpointContents(globalStep: model.globalStep, parameters: model.parameters(), slots: slots,
                                           updateOffsets: saver?.sink.nextOffsets ?? [:],
-                                          inputOffsets: source.hasOffsets ? positions : nil)
+                                          inputOffsets: source.hasOffsets ? positions : nil,
+                                          inputCursors: source.hasOffsets ? source.cursors(positions: positions) : [:])
         let ref = try store.write(contents, spec: spec, keep: settings.keepCheckpointMax)
         source.commit(positions: positions)
         logger.info("checkpoint \(ref.path) written (offsets \(OffsetMap.encode(positions)))")

@@ -10,8 +10,8 @@ import Testing
     static let script = #"""
 import sys, time
 from datahub import DataHub
-from datahub.exceptions import ResourceExistException, AuthorizationFailedException
-from datahub.models import RecordSchema, FieldType, TupleRecord, BlobRecord, CursorType
+from datahub.exceptions import ResourceExistException, AuthorizationFailedException, ShardSealedException
+from datahub.models import RecordSchema, FieldType, TupleRecord, BlobRecord, CursorType, ShardState
 
 endpoint = sys.argv[1]
 dh = DataHub("ak", "sk", endpoint)
@@ -64,6 +64,34 @@ dh.put_records("pyproj", "blobs", [BlobRecord(blob_data=b"1,u1,i1,0.5") for _ in
 c = dh.get_cursor("pyproj", "blobs", "0", CursorType.OLDEST).cursor
 blobs = dh.get_blob_records("pyproj", "blobs", "0", c, 10)
 assert [r.blob_data for r in blobs.records] == [b"1,u1,i1,0.5"] * 3
+dh.create_blob_topic("pyproj", "splits", 2, 1, "interop")
+before = [BlobRecord(blob_data=b"before") for _ in range(2)]
+for r in before:
+    r.shard_id = "0"
+dh.put_records("pyproj", "splits", before)
+new = [s.shard_id for s in dh.split_shard("pyproj", "splits", "0").new_shards]
+assert new == ["2", "3"], new
+listed = {s.shard_id: s for s in dh.list_shard("pyproj", "splits").shards}
+assert listed["0"].state == ShardState.CLOSED and listed["2"].parent_shard_ids == ["0"], listed["2"].parent_shard_ids
+assert listed["2"].begin_hash_key == listed["0"].begin_hash_key and listed["3"].end_hash_key == listed["0"].end_hash_key
+c = dh.get_cursor("pyproj", "splits", "0", CursorType.OLDEST).cursor
+got = dh.get_blob_records("pyproj", "splits", "0", c, 10)
+assert [r.blob_data for r in got.records] == [b"before"] * 2
+try:
+    dh.get_blob_records("pyproj", "splits", "0", got.next_cursor, 10)
+    raise SystemExit("reading past the end of a CLOSED shard was not refused")
+except ShardSealedException:
+    pass
+try:
+    merged = dh.merge_shard("pyproj", "splits", "3", "1")
+    assert merged.shard_id == "4" and merged.begin_hash_key == listed["3"].begin_hash_key, merged.shard_id
+except TypeError as e:
+    # pydatahub's MergeShardResult.__init__ calls object.__init__ with an argument: the SDK cannot build its own
+    # result object, whatever the service answers. The merge itself is checked through list_shard below.
+    assert "object.__init__()" in str(e), e
+listed = {s.shard_id: s for s in dh.list_shard("pyproj", "splits").shards}
+assert [listed[i].state for i in "01234"] == [ShardState.CLOSED, ShardState.CLOSED, ShardState.ACTIVE, ShardState.CLOSED, ShardState.ACTIVE]
+assert listed["4"].parent_shard_ids == ["3", "1"], listed["4"].parent_shard_ids
 try:
     DataHub("ak", "wrong", endpoint).list_project()
     raise SystemExit("a wrong key was accepted")
