@@ -19,15 +19,16 @@ final class RawConnection: Sendable {
         return bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } == bytes.count
     }
 
-    /// Everything received until the server closes or `seconds` pass; `closed` tells which.
-    func read(seconds: Double) async -> (text: String, closed: Bool) {
+    /// Everything received until the server closes or `seconds` pass (or, with `until`, until the
+    /// received text contains it); `closed` tells whether the server closed.
+    func read(seconds: Double, until: String? = nil) async -> (text: String, closed: Bool) {
         await withCheckedContinuation { (c: CheckedContinuation<(text: String, closed: Bool), Never>) in
-            let thread = Thread { c.resume(returning: self.readBlocking(seconds: seconds)) }
+            let thread = Thread { c.resume(returning: self.readBlocking(seconds: seconds, until: until)) }
             thread.start()
         }
     }
 
-    private func readBlocking(seconds: Double) -> (text: String, closed: Bool) {
+    private func readBlocking(seconds: Double, until: String?) -> (text: String, closed: Bool) {
         let deadline = Date().addingTimeInterval(seconds)
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
@@ -40,6 +41,9 @@ final class RawConnection: Sendable {
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
             if n <= 0 { return (String(decoding: data, as: UTF8.self), true) }
             data.append(contentsOf: buffer[0..<n])
+            if let until, String(decoding: data, as: UTF8.self).contains(until) {
+                return (String(decoding: data, as: UTF8.self), false)
+            }
         }
     }
 
