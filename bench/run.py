@@ -5,7 +5,8 @@ run (alternating repetitions, medians), and writes bench/results.json and BENCHM
 Environment: BENCH_QUICK=1 for a fast smoke run (small sizes); BENCH_PROFILE=0 to skip the perf
 profiles of unmet targets; BENCH_KEEP=1 to keep the 1 GB inputs in bench/work; ODL (release binary, default
 .build/release/odl); BENCH_PYTHON (interpreter with onnx, onnxruntime, numpy); BENCH_ONLY
-(comma list of sections: forward,apply,load,http,freshness,replay,freshness_real,replay_real,trainer);
+(comma list of sections: forward,apply,load,http,freshness,replay,freshness_real,replay_real,trainer,items,storage;
+only those are replaced in an existing bench/results.json);
 ODL_REAL_KAFKA_BIN (the real broker `make kafka` installs: rows 4r and 5r).
 """
 import json
@@ -796,7 +797,13 @@ def render(R):
              f"- Date: {m['date']}", f"- Commit: {m['commit']}" + (" (BENCH_QUICK: reduced sizes)" if m["quick"] else "")
              + (f"; {m['note']}" if m.get("note") else ""),
              f"- Duration: {R.get('duration_seconds', 0):.0f} s; load average at start {m.get('loadavg_at_start', '?')}"
-             f", at end {R.get('loadavg_at_end', '?')} (other work on the machine skews every figure)", "",
+             f", at end {R.get('loadavg_at_end', '?')} (other work on the machine skews every figure)"]
+    for pr in R.get("partial_runs", []):
+        pm = pr["machine"]
+        lines.append(f"- Re-run of {', '.join(pr['sections'])} (BENCH_ONLY): {pm['date']}, commit {pm['commit']}, "
+                     f"load average {pm.get('loadavg_at_start', '?')} at start, {pr.get('loadavg_at_end', '?')} at end"
+                     + (f"; {pm['note']}" if pm.get("note") else ""))
+    lines += ["",
              "| # | figure | odl | peer / limit | ratio | target | met |", "|---|---|---|---|---|---|---|"]
     for r in rows_for_table(R):
         met = "" if r[6] is None else ("yes" if r[6] else "**no**")
@@ -842,6 +849,30 @@ def render(R):
         with open(profiles) as f:
             lines += [f.read()]
     return "\n".join(lines)
+
+
+def merge_partial(R):
+    """A BENCH_ONLY run replaces only its sections in the existing bench/results.json; the rest (and the
+    full run's machine line) stay, and the partial run's machine, load and log go under partial_runs."""
+    path = os.path.join(ROOT, "bench", "results.json")
+    if not ONLY or not os.path.exists(path):
+        return R
+    with open(path) as f:
+        old = json.load(f)
+    ran = sorted(k for k in ONLY if k in R or k in R["errors"])
+    for k in ran:
+        old.pop(k, None)
+        old.setdefault("errors", {}).pop(k, None)
+        if k in R:
+            old[k] = R[k]
+        if k in R["errors"]:
+            old["errors"][k] = R["errors"][k]
+    for k in ("broker", "real_broker"):
+        if k in R["errors"]:
+            old.setdefault("errors", {})[k] = R["errors"][k]
+    old.setdefault("partial_runs", []).append({"sections": ran, "machine": R["machine"], "duration_seconds": R["duration_seconds"],
+                                                "loadavg_at_end": R["loadavg_at_end"], "log": R["log"]})
+    return old
 
 
 def main():
@@ -907,6 +938,7 @@ def main():
     with open("/proc/loadavg") as f:
         R["loadavg_at_end"] = " ".join(f.read().split()[:3])
     R["log"] = LOG
+    R = merge_partial(R)
     with open(os.path.join(ROOT, "bench", "results.json"), "w") as f:
         json.dump(R, f, indent=1, sort_keys=True)
     with open(os.path.join(ROOT, "BENCHMARKS.md"), "w") as f:
