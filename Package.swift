@@ -63,11 +63,13 @@ let package = Package(
             .product(name: "Numerics", package: "swift-numerics"),
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: simdFlags),
+        // Plain digests (SHA-1 + HMAC-SHA1, MD5): DataHub request signatures, EAS auth, shard hashing.
+        .target(name: "Digest"),
         // DataHub client over the REST API (libcurl), signatures, protocol types.
-        .target(name: "DataHub", dependencies: ["CCurl"]),
+        .target(name: "DataHub", dependencies: ["CCurl", "Digest"]),
         // The embedded DataHub-protocol endpoint (`odl datahub`).
         .target(name: "DataHubServer", dependencies: [
-            "DataHub",
+            "DataHub", "Digest",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -75,7 +77,7 @@ let package = Package(
         .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Postgres", "Storage",
+            "Config", "FG", "Inference", "Kafka", "Digest", "EasyRec", "Postgres", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -105,7 +107,8 @@ let package = Package(
         .testTarget(name: "ConfigTests", dependencies: ["Config", "JSON"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "DataHub", "Postgres"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "Digest", "Postgres"]),
+        .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "DataHubTests", dependencies: ["DataHub", "DataHubServer"]),
         .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.

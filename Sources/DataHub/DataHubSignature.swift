@@ -1,3 +1,4 @@
+import Digest
 import Foundation
 
 /// DataHub's request signature (as the official SDKs compute it): HMAC-SHA1 under the

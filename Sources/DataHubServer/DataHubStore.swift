@@ -1,4 +1,5 @@
 import DataHub
+import Digest
 import Foundation
 import Synchronization
 

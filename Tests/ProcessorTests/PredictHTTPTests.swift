@@ -1,4 +1,4 @@
-import DataHub
+import Digest
 import FG
 import Foundation
 import Inference
