@@ -57,12 +57,21 @@ let package = Package(
         .target(name: "TensorFlowIO", dependencies: [
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        // DeepFM forward, parameter store, update codec + applier, export I/O.
+        // Array files under exports and checkpoints: FloatBuffer (heap or mmap), .npy, gzip, whole-file I/O.
+        .target(name: "ArrayIO", dependencies: ["CZlib"], swiftSettings: simdFlags),
+        // The model and its parameters: ModelSpec, DeepFM forward + GEMM kernels, parameter store,
+        // update messages, codec and apply.
         .target(name: "Inference", dependencies: [
-            "Config", "FG", "JSON", "CZlib", "CCurl", "KernelsAVX512",
+            "ArrayIO", "Config", "FG", "KernelsAVX512",
             .product(name: "Numerics", package: "swift-numerics"),
+        ], swiftSettings: simdFlags),
+        // The export format: manifest, signature, reader/writer of export folders (local or HTTP), inspector.
+        .target(name: "Export", dependencies: [
+            "ArrayIO", "Inference", "Config", "FG", "JSON", "CCurl",
             .product(name: "Logging", package: "swift-log"),
         ], swiftSettings: simdFlags),
+        // The update-path fuzzer (random and mutated messages against a shadow model): tests and `odl inspect`.
+        .target(name: "UpdateFuzz", dependencies: ["Inference", "FG"]),
         // Plain digests (SHA-1 + HMAC-SHA1, MD5): DataHub request signatures, EAS auth, shard hashing.
         .target(name: "Digest"),
         // DataHub client over the REST API (libcurl), signatures, protocol types.
@@ -74,10 +83,10 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         // Real EasyRec exports and checkpoints as odl's DeepFM: name mapping, ids, import.
-        .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Config", "FG"]),
+        .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Export", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "Digest", "EasyRec", "Postgres", "Storage",
+            "Config", "FG", "Inference", "Export", "Kafka", "Digest", "EasyRec", "Postgres", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),
@@ -87,13 +96,21 @@ let package = Package(
         ]),
         // Streaming trainer: inputs, backprop + optimizers, incremental saver, checkpoints, export.
         .target(name: "Trainer", dependencies: [
-            "Config", "FG", "Inference", "Kafka", "DataHub", "EasyRec", "Storage",
+            "Config", "FG", "ArrayIO", "Inference", "Export", "Kafka", "DataHub", "EasyRec", "Storage",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
-        // The CLI.
+        // The demo world and run (`odl gen`, `odl demo`): synthetic clicks, child processes, report.
+        .target(name: "Demo", dependencies: ["Config", "DataHub", "FG", "Kafka"]),
+        // Every benchmark driver behind `odl bench` and `odl inspect --bench` (see BENCHMARKS.md).
+        .target(name: "Bench", dependencies: [
+            "ArrayIO", "Config", "Export", "FG", "Inference", "Kafka", "Postgres", "Processor", "Storage", "Trainer", "UpdateFuzz",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The CLI: argument parsing and wiring only, one short file per command.
         .executableTarget(name: "odl", dependencies: [
-            "Kafka", "Config", "FG", "JSON", "Inference", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec", "Postgres", "Storage",
+            "Kafka", "Config", "FG", "JSON", "Inference", "Export", "Processor", "Trainer", "DataHub", "DataHubServer", "EasyRec",
+            "Postgres", "Storage", "Demo", "Bench",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -106,14 +123,14 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "JSON"]),
         .testTarget(name: "FGTests", dependencies: ["FG"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Config", "FG"]),
-        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "FG", "Kafka", "Digest", "Postgres"]),
+        .testTarget(name: "InferenceTests", dependencies: ["ArrayIO", "Inference", "Export", "UpdateFuzz", "Config", "FG"]),
+        .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "Export", "FG", "Kafka", "Digest", "Postgres"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "DataHubTests", dependencies: ["DataHub", "DataHubServer"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "FG", "Config", "Kafka", "DataHub"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "Export", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
-            "odl", "Trainer", "FG", "Config", "Kafka", "Storage",
+            "odl", "Demo", "Trainer", "FG", "Config", "Kafka", "Storage",
             .product(name: "Logging", package: "swift-log"),
         ]),
     ],

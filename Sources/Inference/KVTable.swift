@@ -1,3 +1,4 @@
+import ArrayIO
 /// Open-addressing hash index (linear probing) from an Int64 key to a row number.
 ///
 /// `@unchecked Sendable`: it owns raw memory. It is mutated only by the single writer of a
@@ -82,7 +83,7 @@ final class KVIndex: @unchecked Sendable {
 ///
 /// `@unchecked Sendable`: mutated only by the single writer of a ``ParameterStore`` under its
 /// write lock (or before publication); readers use it under the read lock.
-final class KVTable: @unchecked Sendable {
+package final class KVTable: @unchecked Sendable {
     static let chunkRows = 65_536
     let dim: Int
     let base: FloatBuffer
@@ -96,7 +97,7 @@ final class KVTable: @unchecked Sendable {
 
     /// Table holding `keys` with values `values` (`keys.count * dim` floats, adopted, not copied).
     /// A repeated key keeps its last row's values (its earlier rows become unreachable).
-    init(dim: Int, keys: [Int64], values: FloatBuffer) {
+    package init(dim: Int, keys: [Int64], values: FloatBuffer) {
         self.dim = dim
         base = values
         baseRows = keys.count

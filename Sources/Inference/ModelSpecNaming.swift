@@ -153,6 +153,6 @@ extension ModelSpec {
 
 extension ModelSpec {
     /// An empty spec: the starting value for signature helpers that fill it in.
-    static let empty = ModelSpec(columns: [], wideFeatures: [], deepFeatures: [], embeddings: [], denseVariables: [],
+    package static let empty = ModelSpec(columns: [], wideFeatures: [], deepFeatures: [], embeddings: [], denseVariables: [],
                                  wideOutputDim: 1, embeddingDim: 0, dnnHidden: [], finalDnnHidden: nil)
 }

@@ -1,3 +1,4 @@
+import ArrayIO
 import Synchronization
 
 /// Immutable dense parameters: readers take a reference once per prediction; the writer
@@ -18,11 +19,11 @@ public final class DenseSnapshot: Sendable {
 ///
 /// `@unchecked Sendable`: its floats are written only by the ``ParameterStore`` writer under
 /// the write lock; readers read them under the read lock. Everything else is `let`.
-final class FixedTable: @unchecked Sendable {
+package final class FixedTable: @unchecked Sendable {
     let rows: Int
     let dim: Int
     let buffer: FloatBuffer
-    init(rows: Int, dim: Int, buffer: FloatBuffer) {
+    package init(rows: Int, dim: Int, buffer: FloatBuffer) {
         self.rows = rows
         self.dim = dim
         self.buffer = buffer
@@ -30,7 +31,7 @@ final class FixedTable: @unchecked Sendable {
 }
 
 /// One table of the store.
-enum StoredTable: Sendable {
+package enum StoredTable: Sendable {
     case fixed(FixedTable)
     case keyValue(KVTable)
 }
@@ -93,7 +94,7 @@ public final class ParameterStore: @unchecked Sendable {
     }
 
     /// A store over prepared tables (the export loader's zero-copy path).
-    init(spec: ModelSpec, dense: [[Float]], tables: [StoredTable]) throws(ParameterStoreError) {
+    package init(spec: ModelSpec, dense: [[Float]], tables: [StoredTable]) throws(ParameterStoreError) {
         guard dense.count == spec.denseVariables.count else {
             throw .denseCount(expected: spec.denseVariables.count, got: dense.count)
         }

@@ -1,3 +1,4 @@
+import ArrayIO
 /// Which of the two update kinds a message or Kafka key is.
 public enum UpdateKind: String, Sendable, Equatable {
     case dense, sparse

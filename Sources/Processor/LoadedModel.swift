@@ -1,5 +1,6 @@
 import Config
 import EasyRec
+import Export
 import FG
 import Foundation
 import Inference

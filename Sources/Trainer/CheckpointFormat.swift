@@ -1,3 +1,4 @@
+import ArrayIO
 import Foundation
 import Inference
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demo
 import Foundation
 
 /// `odl demo`: runs the end-to-end online-learning demo with real processes and writes a report.

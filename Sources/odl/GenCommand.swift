@@ -1,4 +1,5 @@
 import ArgumentParser
+import Demo
 import Foundation
 
 /// `odl gen`: writes the demo's synthetic click world (deterministic by --seed).
@@ -48,22 +49,8 @@ struct GenCommand: ParsableCommand {
         config.todayPages = todayPages
         config.itemsPerPage = itemsPerPage
         config.newItemsPerHour = newItemsPerHour
-        let world = try WorldGenerator.generate(config)
-        let renderer = try FGSampleRenderer(fgJSONPath: fgJson, separator: separator)
-        let rendered = try world.render(with: renderer)
-        try WorldFiles.write(world: world, rendered: rendered, to: out)
-        let s = world.summary()
-        let today = s["today"] as? [String: Any] ?? [:]
-        let yesterday = s["yesterday"] as? [String: Any] ?? [:]
-        print("world: seed \(seed), \(world.users.count) users, \(world.items.count) items (\(s["items_born_today"] ?? 0) born today)")
-        print("yesterday: \(rendered.yesterdaySamples.count) samples, CTR \(fmt(yesterday["ctr"])), true AUC \(fmt(yesterday["true_auc"]))")
-        print("today: \(rendered.today.count) requests, \(rendered.today.reduce(0) { $0 + $1.samples.count }) samples, "
-              + "\(fmt(today["impressions_of_items_born_today"], digits: 0)) on items born today, true AUC \(fmt(today["true_auc"]))")
-        print("wrote \(out)/{\(WorldFiles.yesterdayFile),\(WorldFiles.todayFile),\(WorldFiles.requestsFile),\(WorldFiles.summaryFile)}")
-    }
-
-    private func fmt(_ v: Any?, digits: Int = 3) -> String {
-        guard let d = ProcessorClient.number(v) else { return "-" }
-        return String(format: "%.\(digits)f", d)
+        for line in try WorldGen.run(config: config, fgJSONPath: fgJson, separator: separator, out: out) {
+            print(line)
+        }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EasyRec
+import Export
 import Inference
 
 /// `odl import EASYREC_EXPORT --out DIR`: converts a real EasyRec SavedModel export into an odl

@@ -1,5 +1,7 @@
 import ArgumentParser
+import Bench
 import EasyRec
+import Export
 import Inference
 
 /// `odl inspect MODEL_DIR`: what `saved_model_cli show --all` prints for an EasyRec export

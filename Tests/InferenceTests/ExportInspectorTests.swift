@@ -1,3 +1,4 @@
+@testable import Export
 import XCTest
 import Config
 @testable import Inference

@@ -1,3 +1,5 @@
+@testable import ArrayIO
+@testable import Export
 import Foundation
 import XCTest
 import FG

@@ -1,3 +1,4 @@
+@testable import ArrayIO
 import XCTest
 @testable import Inference
 

@@ -1,3 +1,4 @@
+@testable import Export
 import XCTest
 import FG
 @testable import Inference

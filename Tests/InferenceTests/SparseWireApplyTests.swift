@@ -1,3 +1,4 @@
+@testable import UpdateFuzz
 import XCTest
 @testable import Inference
 

@@ -1,3 +1,4 @@
+import Export
 import FG
 import Foundation
 import Inference

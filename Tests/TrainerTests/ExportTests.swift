@@ -1,4 +1,5 @@
 import Config
+import Export
 import Foundation
 import Inference
 import Logging

@@ -1,4 +1,5 @@
 import Config
+import Export
 import FG
 import Foundation
 import Inference

@@ -2,7 +2,7 @@ import Config
 import Foundation
 import Kafka
 import Testing
-@testable import odl
+@testable import Demo
 
 /// Errors of the end-to-end harness, naming the step that failed.
 struct E2EError: Error, CustomStringConvertible {

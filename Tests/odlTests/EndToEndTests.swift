@@ -4,7 +4,7 @@ import FoundationNetworking
 #endif
 import Kafka
 import Testing
-@testable import odl
+@testable import Demo
 
 /// Real multi-process end-to-end tests: `odl broker`, `odl train` (offline base, then online),
 /// `odl export` and `odl serve` of the built debug binary, driven over Kafka and HTTP.

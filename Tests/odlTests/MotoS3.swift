@@ -1,6 +1,6 @@
 import Foundation
 import Storage
-@testable import odl
+@testable import Demo
 
 /// A real S3-compatible server for a test: `scripts/moto_s3.py` (moto in server mode from the
 /// `make s3-deps` venv) on a free loopback port, with moto's authentication ON: its first 3

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Demo
 @testable import odl
 
 /// What a new user runs first (issue 18): the shipped export, README's examples, usage errors,

@@ -2,7 +2,7 @@ import Config
 import Foundation
 import Storage
 import Testing
-@testable import odl
+@testable import Demo
 @testable import Trainer
 
 /// odl on an object store: model_dir, fine_tune_checkpoint, export_dir, embeddings and assets on

@@ -2,7 +2,7 @@ import FG
 import Foundation
 import Logging
 import Trainer
-@testable import odl
+@testable import Demo
 
 /// The trainer's own predictions: the latest checkpoint of `modelDir` loaded into the
 /// trainer's model, fed the FG-rendered sample lines of the same items the requests score.

@@ -1,7 +1,7 @@
 import FG
 import Foundation
 import Testing
-@testable import odl
+@testable import Demo
 
 /// The demo's world generator: deterministic, drifting, and learnable.
 @Suite struct WorldGeneratorTests {

@@ -1,5 +1,7 @@
+import ArrayIO
 import Foundation
 import Config
+import Export
 import FG
 import Inference
 

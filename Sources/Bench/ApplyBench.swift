@@ -1,4 +1,5 @@
-import ArgumentParser
+import ArrayIO
+import Export
 import FG
 import Foundation
 import Inference
@@ -10,19 +11,18 @@ import Synchronization
 /// `odl bench apply`: sparse rows applied per second (decode + validate + apply, as the
 /// processor does) into the export's largest table while another thread predicts, alternating
 /// with memcpy of the same row bytes to the same destinations in this process.
-struct BenchApplyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "apply",
-        abstract: "Sparse update rows/s into the largest table vs memcpy of the same bytes; prints JSON.")
+package struct ApplyBench {
+    package var export: String
+    package var seconds: Double = 1.5
+    package var reps: Int = 5
+    package var rowsPerMessage: Int = 1000
 
-    @Option(name: .long, help: "Export folder (the big bench model).")
-    var export: String
-    @Option(name: .long, help: "Seconds per repetition and side.")
-    var seconds: Double = 1.5
-    @Option(name: .long, help: "Repetitions (alternating apply / memcpy).")
-    var reps: Int = 5
-    @Option(name: .long, help: "Rows per update message.")
-    var rowsPerMessage: Int = 1000
+    package init(export: String, seconds: Double = 1.5, reps: Int = 5, rowsPerMessage: Int = 1000) {
+        self.export = export
+        self.seconds = seconds
+        self.reps = reps
+        self.rowsPerMessage = rowsPerMessage
+    }
 
     /// Shared with the prediction thread.
     final class Flags: Sendable {
@@ -31,7 +31,7 @@ struct BenchApplyCommand: ParsableCommand {
         let predictions = Atomic<Int>(0)
     }
 
-    func run() throws {
+    package func run() throws {
         guard reps > 0, seconds > 0, rowsPerMessage > 0 else { throw BenchError("--reps, --seconds, --rows-per-message must be positive") }
         let (versionDir, _, spec) = try BenchModel.loadSpec(exportDir: export)
         let t0 = BenchSupport.now()

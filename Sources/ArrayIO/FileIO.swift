@@ -5,30 +5,30 @@ import Darwin
 #endif
 
 /// Whole-file reads and writes over POSIX calls, with errors naming the path.
-enum FileIO {
-    struct Failure: Error {
-        let path: String
-        let message: String
+package enum FileIO {
+    package struct Failure: Error {
+        package let path: String
+        package let message: String
     }
 
-    static func errnoText() -> String { String(cString: strerror(errno)) }
+    package static func errnoText() -> String { String(cString: strerror(errno)) }
 
-    static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0
     }
 
-    static func isDirectory(_ path: String) -> Bool {
+    package static func isDirectory(_ path: String) -> Bool {
         var st = stat()
         return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    static func size(_ path: String) -> Int? {
+    package static func size(_ path: String) -> Int? {
         var st = stat()
         return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
-    static func readAll(_ path: String) throws(Failure) -> [UInt8] {
+    package static func readAll(_ path: String) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw Failure(path: path, message: "cannot open: \(errnoText())") }
         defer { close(fd) }
@@ -54,7 +54,7 @@ enum FileIO {
     }
 
     /// Reads up to `maxBytes` from the start of the file.
-    static func readPrefix(_ path: String, maxBytes: Int) throws(Failure) -> [UInt8] {
+    package static func readPrefix(_ path: String, maxBytes: Int) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw Failure(path: path, message: "cannot open: \(errnoText())") }
         defer { close(fd) }
@@ -74,7 +74,7 @@ enum FileIO {
     }
 
     /// Writes `parts` one after another to `path` (created or truncated).
-    static func writeAll(_ path: String, _ parts: [UnsafeRawBufferPointer]) throws(Failure) {
+    package static func writeAll(_ path: String, _ parts: [UnsafeRawBufferPointer]) throws(Failure) {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         guard fd >= 0 else { throw Failure(path: path, message: "cannot create: \(errnoText())") }
         defer { close(fd) }
@@ -89,7 +89,7 @@ enum FileIO {
         }
     }
 
-    static func writeAll(_ path: String, _ bytes: [UInt8]) throws(Failure) {
+    package static func writeAll(_ path: String, _ bytes: [UInt8]) throws(Failure) {
         var failure: Failure?
         bytes.withUnsafeBytes { raw in
             do throws(Failure) { try writeAll(path, [raw]) } catch { failure = error }
@@ -97,17 +97,17 @@ enum FileIO {
         if let failure { throw failure }
     }
 
-    static func writeText(_ path: String, _ text: String) throws(Failure) {
+    package static func writeText(_ path: String, _ text: String) throws(Failure) {
         try writeAll(path, Array(text.utf8))
     }
 
-    static func readText(_ path: String) throws(Failure) -> String {
+    package static func readText(_ path: String) throws(Failure) -> String {
         let b = try readAll(path)
         return String(decoding: b, as: UTF8.self)
     }
 
     /// mkdir -p.
-    static func makeDirectories(_ path: String) throws(Failure) {
+    package static func makeDirectories(_ path: String) throws(Failure) {
         var current = path.hasPrefix("/") ? "" : "."
         for comp in path.split(separator: "/") {
             current += "/" + comp
@@ -117,7 +117,7 @@ enum FileIO {
         }
     }
 
-    static func listDirectory(_ path: String) throws(Failure) -> [String] {
+    package static func listDirectory(_ path: String) throws(Failure) -> [String] {
         guard let d = opendir(path) else { throw Failure(path: path, message: "cannot list: \(errnoText())") }
         defer { closedir(d) }
         var names: [String] = []

@@ -1,25 +1,25 @@
-import ArgumentParser
+import ArrayIO
+import Export
 import FG
 import Foundation
 import Inference
 
 /// `odl bench forward`: DeepFM forward items/s on one thread for the bucket ids of an int64
 /// .npy [B, F] (column k = the k-th deep feature), the peer of bench/ort_deepfm.py.
-struct BenchForwardCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "forward",
-        abstract: "Forward items/s of an export on given bucket ids (one thread); prints JSON.")
+package struct ForwardBench {
+    package var export: String
+    package var ids: String
+    package var seconds: Double = 0.5
+    package var probsOut: String?
 
-    @Option(name: .long, help: "Export folder or version folder.")
-    var export: String
-    @Option(name: .long, help: "int64 .npy [B, F] of row ids; column k feeds the k-th deep feature.")
-    var ids: String
-    @Option(name: .long, help: "Seconds to measure (0: one forward pass, for --probs-out).")
-    var seconds: Double = 0.5
-    @Option(name: .long, help: "Write the probs of the batch here (.npy float32 [B]).")
-    var probsOut: String?
+    package init(export: String, ids: String, seconds: Double = 0.5, probsOut: String?) {
+        self.export = export
+        self.ids = ids
+        self.seconds = seconds
+        self.probsOut = probsOut
+    }
 
-    func run() throws {
+    package func run() throws {
         let (versionDir, _, spec) = try BenchModel.loadSpec(exportDir: export)
         let store = try ExportReader.loadStore(versionDir, spec: spec)
         _ = store.checksum()   // fault every mapped page in, as a warmed-up server would have

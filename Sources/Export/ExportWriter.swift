@@ -1,5 +1,7 @@
+import ArrayIO
 import Foundation
 import FG
+import Inference
 import JSON
 
 /// Writes an export version folder (formats.md section 2). The folder is written under a

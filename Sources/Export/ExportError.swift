@@ -1,3 +1,4 @@
+import ArrayIO
 /// Why an export folder could not be read, validated or written. Every case names the path.
 public enum ExportError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String)

@@ -1,4 +1,5 @@
 import FG
+import Inference
 
 /// Fuzzes the update path: random valid messages and mutations of them (bit flips,
 /// truncation, extension, header edits, NaN injection, out-of-range keys) go through
@@ -7,20 +8,20 @@ import FG
 /// unchanged; an accepted one re-encodes to exactly its bytes and leaves the store equal to
 /// an independently maintained shadow model (dictionaries and arrays, compared in full
 /// periodically and at the end). Used by the unit test and by `odl inspect --bench`.
-public struct UpdateFuzzer {
+package struct UpdateFuzzer {
     /// What a run observed.
-    public struct Report: Sendable {
-        public var messages = 0
-        public var accepted = 0
-        public var rejected = 0
-        public var rejectedByReason: [String: Int] = [:]
-        public var storeLevelRejections = 0
+    package struct Report: Sendable {
+        package var messages = 0
+        package var accepted = 0
+        package var rejected = 0
+        package var rejectedByReason: [String: Int] = [:]
+        package var storeLevelRejections = 0
         /// Broken guarantees (empty when all is well).
-        public var violations: [String] = []
+        package var violations: [String] = []
     }
 
     /// Spec of the fuzzed model: 3 dense variables, 2 fixed tables and a key-value table.
-    public static let spec: ModelSpec = {
+    package static let spec: ModelSpec = {
         let f = FeatureColumnSpec(name: "f", inputNames: ["f"], kind: .hashed(bucketSize: 16), embeddingDim: 3)
         let k = FeatureColumnSpec(name: "k", inputNames: ["k"], kind: .keyValue, embeddingDim: 3)
         return ModelSpec(columns: [f, k], wideFeatures: [0], deepFeatures: [0, 1],
@@ -135,7 +136,7 @@ public struct UpdateFuzzer {
     }
 
     /// Runs `count` messages from `seed`.
-    public static func run(count: Int, seed: UInt64 = 1) -> Report {
+    package static func run(count: Int, seed: UInt64 = 1) -> Report {
         var report = Report()
         var r = Rng(s: seed)
         let dense = spec.denseVariables.map { [Float](repeating: 0, count: $0.elementCount) }

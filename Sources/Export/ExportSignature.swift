@@ -1,5 +1,6 @@
 import Foundation
 import FG
+import Inference
 
 /// One tensor of a signature, as `saved_model_cli show --all` prints it.
 public struct TensorInfo: Sendable, Equatable {

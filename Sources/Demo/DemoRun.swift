@@ -6,12 +6,12 @@ import Kafka
 /// base trained on yesterday, a static and a live processor on that base, a streaming trainer
 /// fed today's clicks, progressive validation of both processors, a kill -9 restart check,
 /// and a report.
-struct DemoRun {
+package struct DemoRun {
     let options: DemoOptions
     let work: String
     let binary: String
 
-    init(options: DemoOptions) throws {
+    package init(options: DemoOptions) throws {
         self.options = options
         let fm = FileManager.default
         work = options.workDir.hasPrefix("/") ? options.workDir : fm.currentDirectoryPath + "/" + options.workDir
@@ -39,7 +39,7 @@ struct DemoRun {
     }
 
     /// Runs the demo; returns the process exit code (0 = live beat static by the margin and the restart was exact).
-    func run() async throws -> Int32 {
+    package func run() async throws -> Int32 {
         ChildRegistry.shared.installSignalHandlers()
         do {
             let code = try await runSteps()

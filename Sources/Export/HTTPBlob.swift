@@ -1,3 +1,4 @@
+import ArrayIO
 import CCurl
 import Logging
 #if canImport(Glibc)

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Foundation
 import Logging
 import Postgres
@@ -9,21 +8,20 @@ import Synchronization
 /// load rate (server-side cursor -> compact cache) beside `COPY ... TO STDOUT` of the same
 /// rows (the bare server + libpq floor), bytes per item beside the raw column bytes, and the
 /// refresh latency from an `UPDATE`'s commit to the new score answered over HTTP.
-struct BenchItemsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "items",
-        abstract: "Item source: load rate vs COPY TO STDOUT, bytes per item, UPDATE -> new score latency; prints JSON.")
+package struct ItemsBench {
+    package var rows: Int = 1_000_000
+    package var repeats: Int = 3
+    package var export: String
+    package var trials: Int = 40
+    package var refresh: Double = 1
 
-    @Option(name: .long, help: "Items in the table.")
-    var rows: Int = 1_000_000
-    @Option(name: .long, help: "Repetitions of the load / COPY pair (median).")
-    var repeats: Int = 3
-    @Option(name: .long, help: "The export to serve (`odl bench make-model --kind serving`: item features i0..i14).")
-    var export: String
-    @Option(name: .long, help: "UPDATE -> score trials.")
-    var trials: Int = 40
-    @Option(name: .long, help: "--item-refresh of the processor, seconds.")
-    var refresh: Double = 1
+    package init(rows: Int = 1_000_000, repeats: Int = 3, export: String, trials: Int = 40, refresh: Double = 1) {
+        self.rows = rows
+        self.repeats = repeats
+        self.export = export
+        self.trials = trials
+        self.refresh = refresh
+    }
 
     /// The 10 feature columns (types mixed as in a real item table) and their SQL.
     static let columns: [(name: String, type: String, value: String)] = [
@@ -33,7 +31,7 @@ struct BenchItemsCommand: ParsableCommand {
         ("i9", "text[]", "ARRAY['t' || (g % 40), 't' || (g % 7)]"),
     ]
 
-    func run() throws {
+    package func run() throws {
         guard rows > 0, repeats > 0, trials > 0, refresh > 0 else { throw BenchError("--rows, --repeats, --trials, --refresh must be positive") }
         let server = try LocalPostgresServer()
         defer { server.stop() }

@@ -1,4 +1,6 @@
+import ArrayIO
 import Config
+import Inference
 
 /// What `odl inspect` prints for an export: the signatures as `saved_model_cli show --all`
 /// prints them for an EasyRec SavedModel, then every variable with its shape, update id and

@@ -1,4 +1,3 @@
-import ArgumentParser
 import Config
 import FG
 import Foundation
@@ -13,29 +12,29 @@ import Synchronization
 /// row is sent (the trainer's acknowledged send), then the processor is polled until that
 /// item's score changes. A bare consumer in this process tails the same topic, giving the
 /// broker's own produce -> consume latency for the same messages.
-struct BenchFreshnessCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "freshness",
-        abstract: "Update-to-prediction latency vs a bare consumer's produce-to-consume latency; prints JSON.")
+package struct FreshnessBench {
+    package var bootstrap: String
+    package var topic: String
+    package var partition: Int32 = 0
+    package var export: String
+    package var url: String
+    package var trials: Int = 50
+    package var pauseMs: Int = 30
+    package var startStep: Int = 1_000_000
+    package var timeout: Double = 5
 
-    @Option(name: .long, help: "Kafka bootstrap servers.")
-    var bootstrap: String
-    @Option(name: .long, help: "Update topic the processor consumes.")
-    var topic: String
-    @Option(name: .long, help: "Partition to write.")
-    var partition: Int32 = 0
-    @Option(name: .long, help: "The export the processor serves (FG bench model).")
-    var export: String
-    @Option(name: .long, help: "Processor base URL, http://HOST:PORT.")
-    var url: String
-    @Option(name: .long, help: "Trials.")
-    var trials: Int = 50
-    @Option(name: .long, help: "Pause between trials, ms.")
-    var pauseMs: Int = 30
-    @Option(name: .long, help: "First global step (above any step already on the topic).")
-    var startStep: Int = 1_000_000
-    @Option(name: .long, help: "Give up on one trial after this many seconds.")
-    var timeout: Double = 5
+    package init(bootstrap: String, topic: String, partition: Int32 = 0, export: String, url: String,
+                 trials: Int = 50, pauseMs: Int = 30, startStep: Int = 1_000_000, timeout: Double = 5) {
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.partition = partition
+        self.export = export
+        self.url = url
+        self.trials = trials
+        self.pauseMs = pauseMs
+        self.startStep = startStep
+        self.timeout = timeout
+    }
 
     /// Times (unix seconds) the bare consumer saw each step.
     final class Seen: Sendable {
@@ -46,7 +45,7 @@ struct BenchFreshnessCommand: ParsableCommand {
         let error = Mutex<String?>(nil)
     }
 
-    func run() throws {
+    package func run() throws {
         guard trials > 0 else { throw BenchError("--trials must be positive") }
         let (_, manifest, spec) = try BenchModel.loadSpec(exportDir: export)
         guard let fgJSON = manifest.fgJSON else { throw BenchError("\(export): the freshness model needs an fg.json") }

@@ -1,4 +1,6 @@
+import ArrayIO
 import Foundation
+import Inference
 
 /// Reads an export version folder (formats.md section 2): metadata, validation against a
 /// ``ModelSpec``, and parameters into a ``ParameterStore`` (fixed tables memory-mapped).

@@ -1,13 +1,17 @@
+import ArrayIO
+import Export
 import FG
 import Foundation
 import Synchronization
 #if canImport(Glibc)
 @preconcurrency import Glibc
+import Inference
+import UpdateFuzz
 #endif
 
 /// Release-build measurements of this module (run with `odl inspect --bench`). Each function
 /// returns human-readable result lines.
-public enum InferenceBenchmark {
+package enum InferenceBenchmark {
     struct Rng {
         var s: UInt64
         mutating func next() -> UInt64 {
@@ -30,7 +34,7 @@ public enum InferenceBenchmark {
     }
 
     /// Resident memory of this process (VmRSS), bytes.
-    public static func residentBytes() -> Int {
+    package static func residentBytes() -> Int {
         guard let text = try? FileIO.readText("/proc/self/status") else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
             let digits = line.filter { $0.isNumber }
@@ -81,7 +85,7 @@ public enum InferenceBenchmark {
     // MARK: forward
 
     /// Forward items/s for a 20-feature, dim-16 DeepFM with dnn 256-128-64 and final_dnn 64.
-    public static func forward(batchSizes: [Int] = [1, 16, 128, 1024], seconds: Double = 1.0) throws -> [String] {
+    package static func forward(batchSizes: [Int] = [1, 16, 128, 1024], seconds: Double = 1.0) throws -> [String] {
         var r = Rng(s: 1)
         let cols = hashedColumns(20, rows: 10_000, dim: 16)
         let spec = try ModelSpec.make(columns: cols, wideFeatures: Array(0..<20), deepFeatures: Array(0..<20),
@@ -95,12 +99,12 @@ public enum InferenceBenchmark {
             var logits: [Float] = [], probs: [Float] = []
             try predictor.predict(batch: batch, store: s, scratch: &scratch, logits: &logits, probs: &probs)
             var iters = 0
-            let start = timeNow()
+            let start = BenchSupport.now()
             var elapsed = 0.0
             while elapsed < seconds || iters < 3 {
                 try predictor.predict(batch: batch, store: s, scratch: &scratch, logits: &logits, probs: &probs)
                 iters += 1
-                elapsed = timeNow() - start
+                elapsed = BenchSupport.now() - start
             }
             let perBatch = elapsed / Double(iters)
             lines.append(String(format: "  batch %5d: %10.0f items/s  (%8.1f us per batch)", b, Double(b * iters) / elapsed, perBatch * 1e6))
@@ -112,15 +116,15 @@ public enum InferenceBenchmark {
 
     /// Sparse rows applied per second (dim 16) into a `rows`-row table while predictions run on
     /// another thread, beside plain memcpy of the same bytes.
-    public static func sparseApply(rows: Int = 10_000_000, dim: Int = 16, rowsPerMessage: Int = 1000,
+    package static func sparseApply(rows: Int = 10_000_000, dim: Int = 16, rowsPerMessage: Int = 1000,
                                    seconds: Double = 3.0) throws -> [String] {
         var r = Rng(s: 2)
         let cols = [FeatureColumnSpec(name: "big", inputNames: ["big"], kind: .hashed(bucketSize: rows), embeddingDim: dim),
                     FeatureColumnSpec(name: "small", inputNames: ["small"], kind: .hashed(bucketSize: 1000), embeddingDim: dim)]
         let spec = try ModelSpec.make(columns: cols, wideFeatures: [], deepFeatures: [0, 1], dnnHidden: [64], finalDnnHidden: nil)
-        let t0 = timeNow()
+        let t0 = BenchSupport.now()
         let s = try store(spec: spec, &r)
-        let buildTime = timeNow() - t0
+        let buildTime = BenchSupport.now() - t0
         let messageCount = 200
         var encoded: [[UInt8]] = []
         var decoded: [UpdateMessage] = []
@@ -140,10 +144,10 @@ public enum InferenceBenchmark {
                 var scratch = PredictScratch()
                 var l: [Float] = [], p: [Float] = []
                 while !f.stop.load(ordering: .relaxed) {
-                    let t = timeNow()
+                    let t = BenchSupport.now()
                     if (try? predictor.predict(batch: batch, store: s, scratch: &scratch, logits: &l, probs: &p)) != nil {
                         f.count.add(1, ordering: .relaxed)
-                        let ns = Int((timeNow() - t) * 1e9)
+                        let ns = Int((BenchSupport.now() - t) * 1e9)
                         if ns > f.maxNanos.load(ordering: .relaxed) { f.maxNanos.store(ns, ordering: .relaxed) }
                     }
                 }
@@ -167,13 +171,13 @@ public enum InferenceBenchmark {
         // decode + apply
         var applied = 0
         let preds1 = try withPredictions {
-            let start = timeNow()
+            let start = BenchSupport.now()
             var i = 0
             while elapsed < seconds {
                 let m = try UpdateCodec.decode(encoded[i % messageCount], spec: spec)
                 applied += try s.apply(m).rowsUpdated
                 i += 1
-                elapsed = timeNow() - start
+                elapsed = BenchSupport.now() - start
             }
         }
         lines.append(String(format: "  decode + apply: %12.0f rows/s  (%6.0f MB/s of row data; %.0f predictions/s alongside, slowest %.0f us)",
@@ -181,12 +185,12 @@ public enum InferenceBenchmark {
         // apply only
         applied = 0; elapsed = 0
         let preds2 = try withPredictions {
-            let start = timeNow()
+            let start = BenchSupport.now()
             var i = 0
             while elapsed < seconds {
                 applied += try s.apply(decoded[i % messageCount]).rowsUpdated
                 i += 1
-                elapsed = timeNow() - start
+                elapsed = BenchSupport.now() - start
             }
         }
         lines.append(String(format: "  apply only:     %12.0f rows/s  (%6.0f MB/s; %.0f predictions/s alongside, slowest %.0f us)",
@@ -195,7 +199,7 @@ public enum InferenceBenchmark {
         let dest = FloatBuffer(zeroed: rows * dim)
         var copied = 0
         elapsed = 0
-        let start = timeNow()
+        let start = BenchSupport.now()
         var i = 0
         while elapsed < seconds {
             guard case .sparse(let sp) = decoded[i % messageCount] else { break }
@@ -206,7 +210,7 @@ public enum InferenceBenchmark {
             }
             copied += b.keys.count
             i += 1
-            elapsed = timeNow() - start
+            elapsed = BenchSupport.now() - start
         }
         lines.append(String(format: "  memcpy rows:    %12.0f rows/s  (%6.0f MB/s; same rows and destinations, no predictions)",
                             Double(copied) / elapsed, Double(copied * dim * 4) / elapsed / 1e6))
@@ -217,7 +221,7 @@ public enum InferenceBenchmark {
 
     /// Writes a ~1 GB export (10M x 16 + 10M x 1 + 5M x 16 tables, dense) into `dir` (a temp
     /// folder when nil) and measures loading it: memory-mapped, touching every page, copied.
-    public static func loadExport(dir: String? = nil, bigRows: Int = 10_000_000) throws -> [String] {
+    package static func loadExport(dir: String? = nil, bigRows: Int = 10_000_000) throws -> [String] {
         var r = Rng(s: 3)
         let base = dir ?? (NSTemporaryDirectory() + "odl-bench-export-\(getpid())")
         let cols = [FeatureColumnSpec(name: "big1", inputNames: ["big1"], kind: .hashed(bucketSize: bigRows), embeddingDim: 16),
@@ -233,7 +237,7 @@ public enum InferenceBenchmark {
             for f in ["pipeline.config", "DENSE_UPDATE_VARIABLES", "embed_name_to_ids.txt", "signature.json"] { unlink(v + "/" + f) }
             rmdir(v + "/variables/dense"); rmdir(v + "/variables"); rmdir(v + "/embeddings"); rmdir(v); rmdir(base)
         }
-        let tw = timeNow()
+        let tw = BenchSupport.now()
         try ExportWriter.writeMetadata(dir: v, spec: spec, pipelineConfig: "# benchmark\n")
         for (d, values) in zip(spec.denseVariables, randomDense(spec, &r)) {
             try Npy.write(values, shape: d.shape, to: v + "/variables/dense/\(d.id).npy")
@@ -246,23 +250,23 @@ public enum InferenceBenchmark {
             totalBytes += rows * e.dim * 4
         }
         var lines = [String(format: "load: export of %@ (%d tables, largest %d x 16) written in %.1f s (files in page cache)",
-                            mb(totalBytes), spec.embeddings.count, bigRows, timeNow() - tw)]
+                            mb(totalBytes), spec.embeddings.count, bigRows, BenchSupport.now() - tw)]
         let rss0 = residentBytes()
-        var t = timeNow()
+        var t = BenchSupport.now()
         var store: ParameterStore? = try ExportReader.loadStore(v, spec: spec, mapTables: true)
-        let mappedTime = timeNow() - t
+        let mappedTime = BenchSupport.now() - t
         let rss1 = residentBytes()
-        t = timeNow()
+        t = BenchSupport.now()
         let sum = store?.checksum() ?? 0
-        let touchTime = timeNow() - t
+        let touchTime = BenchSupport.now() - t
         let rss2 = residentBytes()
         lines.append(String(format: "  memory-mapped load: %.3f s, RSS +%@; first full pass over all rows (checksum %016llx): %.2f s, RSS +%@",
                             mappedTime, mb(rss1 - rss0), sum, touchTime, mb(rss2 - rss0)))
         store = nil
         let rss3 = residentBytes()
-        t = timeNow()
+        t = BenchSupport.now()
         store = try ExportReader.loadStore(v, spec: spec, mapTables: false)
-        let copyTime = timeNow() - t
+        let copyTime = BenchSupport.now() - t
         let rss4 = residentBytes()
         let same = store?.checksum() == sum
         lines.append(String(format: "  copied load:        %.2f s, RSS +%@ (checksum equal: %@)", copyTime, mb(rss4 - rss3), same ? "yes" : "NO"))
@@ -273,10 +277,10 @@ public enum InferenceBenchmark {
     // MARK: fuzz
 
     /// The update fuzzer at full size (1M messages by default).
-    public static func fuzz(count: Int = 1_000_000) -> [String] {
-        let t = timeNow()
+    package static func fuzz(count: Int = 1_000_000) -> [String] {
+        let t = BenchSupport.now()
         let report = UpdateFuzzer.run(count: count, seed: 42)
-        let elapsed = timeNow() - t
+        let elapsed = BenchSupport.now() - t
         var lines = [String(format: "fuzz: %d messages in %.1f s: %d accepted, %d rejected, %d store-level rejections, %d violations",
                             report.messages, elapsed, report.accepted, report.rejected, report.storeLevelRejections, report.violations.count)]
         lines.append("  rejected by reason: " + report.rejectedByReason.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))

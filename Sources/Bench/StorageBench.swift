@@ -1,24 +1,21 @@
-import ArgumentParser
 import Foundation
 import Storage
 
 /// `odl bench storage`: publishes a local folder to an object-store URL (upload) or copies a
 /// published one back (download) and prints bytes and seconds; bench/run.py times boto3's
 /// transfer manager on the same folder against the same server.
-struct BenchStorageCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "storage", abstract: "Upload a folder to s3:// (publish) or download a published one; prints JSON.")
+package struct StorageBench {
+    package var mode: String
+    package var local: String
+    package var url: String
 
-    @Option(name: .long, help: "upload | download")
-    var mode: String
-    @Option(name: .long, help: "Local folder (source of an upload, parent of a download).")
-    var local: String
-    @Option(name: .long, help: "s3:// or oss:// folder URL.")
-    var url: String
-    @OptionGroup var storage: StorageFlags
+    package init(mode: String, local: String, url: String) {
+        self.mode = mode
+        self.local = local
+        self.url = url
+    }
 
-    func run() throws {
-        storage.apply()
+    package func run() throws {
         let loc = try Storage.location(url)
         let t = BenchSupport.now()
         let bytes: Int

@@ -1,23 +1,25 @@
 /// Size and dynamics of the synthetic click world (`odl gen`, `odl demo`).
-struct WorldConfig: Sendable, Codable, Equatable {
-    var seed: UInt64 = 7
-    var users = 2000
-    var segments = 6
-    var userLevels = 5
-    var categories = 12
-    var latentDim = 4
+package struct WorldConfig: Sendable, Codable, Equatable {
+    package var seed: UInt64 = 7
+    package var users = 2000
+    package var segments = 6
+    package var userLevels = 5
+    package var categories = 12
+    package var latentDim = 4
     /// Items alive when "yesterday" starts (born during the 36 hours before it).
-    var initialItems = 240
+    package var initialItems = 240
     /// New items born per world hour, yesterday and today alike.
-    var newItemsPerHour = 8.0
+    package var newItemsPerHour = 8.0
     /// Page views per day; every page shows `itemsPerPage` distinct items to one user.
-    var yesterdayPages = 120000
-    var todayPages = 4000
-    var itemsPerPage = 5
+    package var yesterdayPages = 120000
+    package var todayPages = 4000
+    package var itemsPerPage = 5
     /// An item's popularity halves every this many hours after its birth.
-    var popularityHalfLifeHours = 5.0
+    package var popularityHalfLifeHours = 5.0
     /// Length of one world day in world seconds.
-    var daySeconds = 86_400.0
+    package var daySeconds = 86_400.0
+
+    package init() {}
 
     /// Checks the sizes; names the first bad field.
     func validate() throws(WorldError) {
