@@ -122,12 +122,12 @@ let package = Package(
                                                          .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "JSON"]),
-        .testTarget(name: "FGTests", dependencies: ["FG"]),
+        .testTarget(name: "FGTests", dependencies: ["FG", "Bench"]),
         .testTarget(name: "InferenceTests", dependencies: ["ArrayIO", "Inference", "Export", "UpdateFuzz", "Config", "FG"]),
         .testTarget(name: "ProcessorTests", dependencies: ["Processor", "Inference", "Export", "FG", "Kafka", "Digest", "Postgres"]),
         .testTarget(name: "DigestTests", dependencies: ["Digest"]),
         .testTarget(name: "DataHubTests", dependencies: ["DataHub", "DataHubServer"]),
-        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Inference", "Export", "FG", "Config", "Kafka", "DataHub"]),
+        .testTarget(name: "TrainerTests", dependencies: ["Trainer", "Bench", "Inference", "Export", "FG", "Config", "Kafka", "DataHub"]),
         // CLI-level tests: the demo world, end-to-end multi-process runs.
         .testTarget(name: "odlTests", dependencies: [
             "odl", "Demo", "Trainer", "FG", "Config", "Kafka", "Storage",

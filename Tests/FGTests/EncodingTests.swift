@@ -1,3 +1,4 @@
+import Bench
 import XCTest
 @testable import FG
 

@@ -1,6 +1,6 @@
+import Bench
 import Foundation
 import Testing
-@testable import Trainer
 
 /// Throughput report; runs only with ODL_BENCH=1 (use a release build:
 /// `swift test -c release -Xswiftc -enable-testing --filter ModelBenchmark`).

@@ -3,10 +3,10 @@ import FG
 import Inference
 
 /// Builds DeepFM specs by hand with EasyRec's variable names (deepfm.md), and a synthetic
-/// labelled stream with a known logistic ground truth. Used by ``TrainerBenchmark`` and tests.
-enum SyntheticModel {
+/// labelled stream with a known logistic ground truth. Used by the trainer benchmark (Bench) and tests.
+package enum SyntheticModel {
     /// Spec over `columns`: wide and deep tables per feature, dnn / final_dnn / head variables.
-    static func spec(columns: [FeatureColumnSpec], wide: [Int], deep: [Int], wideDim: Int = 1, dim: Int,
+    package static func spec(columns: [FeatureColumnSpec], wide: [Int], deep: [Int], wideDim: Int = 1, dim: Int,
                      dnn: [Int], finalDnn: [Int]? = nil, useBN: Bool = true,
                      l2: Float = 0, embeddingRegularization: Float = 0) -> ModelSpec {
         var embeddings: [EmbeddingSpec] = []
@@ -50,7 +50,7 @@ enum SyntheticModel {
     /// A labelled stream: `singleFeatures` one-id features of `cardinality` rows, one tag
     /// feature (1-3 weighted ids, mean combiner) and one key-value feature. Labels follow
     /// a logistic model over per-id weights plus one pairwise interaction.
-    struct Stream {
+    package struct Stream {
         let singleFeatures: Int
         let cardinality: Int
         let keyPool: Int
@@ -61,7 +61,7 @@ enum SyntheticModel {
         /// Ground-truth click probabilities of the last batch (the best any model can predict).
         private(set) var lastProbabilities: [Float] = []
 
-        init(singleFeatures: Int, cardinality: Int, keyPool: Int = 5000, signal: Double = 0.6, seed: UInt64) {
+        package init(singleFeatures: Int, cardinality: Int, keyPool: Int = 5000, signal: Double = 0.6, seed: UInt64) {
             self.singleFeatures = singleFeatures
             self.signal = signal
             self.cardinality = cardinality
@@ -70,7 +70,7 @@ enum SyntheticModel {
             truthSeed = ParameterInit.mix(seed, 0x7275_7468)
         }
 
-        func columns(dim: Int) -> [FeatureColumnSpec] {
+        package func columns(dim: Int) -> [FeatureColumnSpec] {
             var c = (0..<singleFeatures).map {
                 FeatureColumnSpec(name: "f\($0)", inputNames: ["f\($0)"], kind: .hashed(bucketSize: cardinality), embeddingDim: dim)
             }
@@ -93,7 +93,7 @@ enum SyntheticModel {
         }
 
         /// Fill `batch` (reset first) with `size` items and return their labels.
-        mutating func next(into batch: inout EncodedBatch, size: Int) -> [Float] {
+        package mutating func next(into batch: inout EncodedBatch, size: Int) -> [Float] {
             batch.reset()
             lastProbabilities.removeAll(keepingCapacity: true)
             var labels: [Float] = []

@@ -1,12 +1,14 @@
+import FG
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Throughput benchmark of FG evaluation plus column encoding (wired into `make bench` by the
 /// coordinator; `odl fg --bench` runs it).
-public enum FGBenchmark {
+package enum FGBenchmark {
     /// A 20-feature fg.json: 8 user ids, 5 item ids, 3 raw, 2 combo, 2 lookup.
-    public static let configJSON = """
+    package static let configJSON = """
     {"features": [
       {"feature_type":"id_feature","feature_name":"user_id","expression":"user:user_id","hash_bucket_size":100000},
       {"feature_type":"id_feature","feature_name":"cms_segid","expression":"user:cms_segid","hash_bucket_size":100},
@@ -32,7 +34,7 @@ public enum FGBenchmark {
     """
 
     /// A request with `items` items: user features, and per-item ids, prices and ctrs.
-    public static func makeRequest(items: Int, seed: Int = 0) -> FGRequest {
+    package static func makeRequest(items: Int, seed: Int = 0) -> FGRequest {
         var user: [String: FeatureValue] = [
             "user_id": .string("u\(100_000 + seed)"), "cms_segid": .int(12), "cms_group_id": .int(3),
             "age_level": .int(4), "pvalue_level": .int(2), "shopping_level": .int(3), "occupation": .int(1),
@@ -56,7 +58,7 @@ public enum FGBenchmark {
 
     /// Run `iterations` requests of 100 items through FG and column encoding; returns one line
     /// with item-features per second (items x features / elapsed), excluding request building.
-    public static func run(iterations: Int) -> String {
+    package static func run(iterations: Int) -> String {
         let iterations = max(1, iterations)
         do {
             let config = try FGConfig(jsonString: configJSON)
@@ -104,7 +106,7 @@ public enum FGBenchmark {
 
     /// Run a given config on a given request `iterations` times (FG + encoding with the config's
     /// own columns); reports throughput and, with the allocation shim preloaded, allocations.
-    public static func run(iterations: Int, config: FGConfig, request: FGRequest) -> String {
+    package static func run(iterations: Int, config: FGConfig, request: FGRequest) -> String {
         do {
             let plan = FGPlan(config: config)
             let encoder = try ColumnEncoder(specs: try config.columnSpecs(), layout: plan.outputNames)

@@ -1,11 +1,12 @@
 import Foundation
 import FG
 import Inference
+import Trainer
 
 /// Measures training and prediction throughput of the demo-sized DeepFM (18 features, dim 16,
 /// dnn 128-64-32 with batch norm, Adam) on synthetic batches; returns a human-readable report.
-public enum TrainerBenchmark {
-    public static func run(batchSize: Int = 512, steps: Int = 60, finalDnn: [Int]? = nil, threads: Int = 1) -> String {
+package enum TrainerBenchmark {
+    package static func run(batchSize: Int = 512, steps: Int = 60, finalDnn: [Int]? = nil, threads: Int = 1) -> String {
         let dim = 16
         var stream = SyntheticModel.Stream(singleFeatures: 16, cardinality: 100_000, keyPool: 200_000, seed: 7)
         let columns = stream.columns(dim: dim)
