@@ -102,7 +102,7 @@ let package = Package(
         ], swiftSettings: simdFlags),
         // The demo world and run (`odl gen`, `odl demo`): synthetic clicks, child processes, report.
         .target(name: "Demo", dependencies: ["Config", "DataHub", "FG", "Kafka"]),
-        // Every benchmark driver behind `odl bench` and `odl inspect --bench` (see BENCHMARKS.md).
+        // Every benchmark driver: `odl bench ...`, `odl inspect --bench`, `odl fg --bench` (see BENCHMARKS.md).
         .target(name: "Bench", dependencies: [
             "ArrayIO", "Config", "Export", "FG", "Inference", "Kafka", "Postgres", "Processor", "Storage", "Trainer", "UpdateFuzz",
             .product(name: "Logging", package: "swift-log"),
