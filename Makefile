@@ -81,6 +81,7 @@ bench: deps kafka s3-deps
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq python3-venv && python3 -m venv $(BENCH_VENV); }
 	@$(BENCH_PY) -c "import onnx, onnxruntime, numpy" 2>/dev/null || $(BENCH_PY) -m pip install -q onnx onnxruntime numpy
 	$(SWIFT) build -c release --product odl
+	$(SWIFT) build -c release --package-path bench/postgres-nio-peer
 	BENCH_PYTHON=$(BENCH_PY) ODL=$(BIN_RELEASE) ODL_REAL_KAFKA_BIN=$$(ls $(KAFKA_VENV)/lib/python*/site-packages/noida_db/noida-db | head -1) \
 	  python3 bench/run.py
 

@@ -625,9 +625,15 @@ class RealBroker:
         shutil.rmtree(self.data, ignore_errors=True)
 
 
+PG_NIO_PEER = os.path.join(ROOT, "bench", "postgres-nio-peer", ".build", "release", "PostgresNIOPeer")
+
+
 def bench_items(models):
     log(f"item source: {S['item_rows']} items x 10 features on a local PostgreSQL")
-    return run_json([ODL, "bench", "items", "--export", models["serving"]["dir"], "--rows", str(S["item_rows"]),
+    peer = ["--peer-command", PG_NIO_PEER] if os.path.exists(PG_NIO_PEER) else []
+    if not peer:
+        log(f"  {PG_NIO_PEER} not built: no PostgresNIO figure (make bench builds it)")
+    return run_json([ODL, "bench", "items", "--export", models["serving"]["dir"], "--rows", str(S["item_rows"])] + peer + [
                      "--trials", str(S["item_trials"]), "--refresh", "1"])
 
 
@@ -767,6 +773,10 @@ def rows_for_table(R):
     if it:
         out.append(("8", f"item source full load, {it['rows']:,} items x {it['features']} features: rows/s",
                     fmt(it["load_rows_per_s"]), f"COPY TO STDOUT {fmt(it['copy_rows_per_s'])}", fmt(it["load_vs_copy"], "x", 2), "", None))
+        if it.get("peer_rows_per_s"):
+            out.append(("8", "  libpq (odl's client) vs PostgresNIO 1.33.2: full read rows/s (odl also fills the cache)",
+                        fmt(it["load_rows_per_s"]), f"PostgresNIO decode only {fmt(it['peer_rows_per_s'])}",
+                        fmt(it["load_vs_peer"], "x", 2), "(picks the client)", None))
         out.append(("8", f"  refresh latency, UPDATE commit -> new score (--item-refresh {it['refresh_seconds']} s): p50 / p99",
                     f"{fmt(it['refresh_latency_p50_ms'], ' ms')} / {fmt(it['refresh_latency_p99_ms'], ' ms')}",
                     f"{it['latency_trials']} trials", "", "<= 2 refresh intervals",
@@ -837,7 +847,9 @@ def render(R):
               "  full load (server-side cursor, binary rows, into the compact cache) with `COPY bench_items TO STDOUT` read by",
               "  libpq and discarded (no parsing: the server + protocol floor). Raw column bytes = key and text bytes plus 8/4",
               "  bytes per bigint/double/integer. Latency: an in-process processor serves the serving model with the table as",
-              "  item source; each trial UPDATEs one item's i0 and polls /predict until its score changes.", ""]
+              "  item source; each trial UPDATEs one item's i0 and polls /predict until its score changes. The table's",
+              "  time key is indexed, as an incrementally synced table is. PostgresNIO: bench/postgres-nio-peer (a separate",
+              "  package) streams the same SELECT and decodes every column into its Swift value, per repetition beside the load.", ""]
     gen = [(k, R[k]) for k in ("profile_forward", "profile_http", "profile_replay") if R.get(k)]
     if gen:
         lines += ["## Profiles recorded by this run (targets not met; perf cpu-clock, self time)", ""]

@@ -14,13 +14,16 @@ package struct ItemsBench {
     package var export: String
     package var trials: Int = 40
     package var refresh: Double = 1
+    package var peerCommand: String?
 
-    package init(rows: Int = 1_000_000, repeats: Int = 3, export: String, trials: Int = 40, refresh: Double = 1) {
+    package init(rows: Int = 1_000_000, repeats: Int = 3, export: String, trials: Int = 40, refresh: Double = 1,
+                 peerCommand: String? = nil) {
         self.rows = rows
         self.repeats = repeats
         self.export = export
         self.trials = trials
         self.refresh = refresh
+        self.peerCommand = peerCommand
     }
 
     /// The 10 feature columns (types mixed as in a real item table) and their SQL.
@@ -40,6 +43,8 @@ package struct ItemsBench {
         let columnSQL = Self.columns.map { "\($0.name) \($0.type)" }.joined(separator: ", ")
         try db.execute("CREATE TABLE bench_items (item_id text PRIMARY KEY, \(columnSQL), updated_at timestamptz NOT NULL)")
         try db.execute("INSERT INTO bench_items SELECT 'it' || g, \(Self.columns.map(\.value).joined(separator: ", ")), now() - interval '1 day' FROM generate_series(1, \(rows)) g")
+        // The refresh reads `time_key > ...` every interval: index it, as an incrementally synced table is.
+        try db.execute("CREATE INDEX bench_items_updated_at ON bench_items (updated_at)")
         try db.execute("VACUUM ANALYZE bench_items")
         let fillSeconds = BenchSupport.now() - t0
         let raw = try db.query("""
@@ -54,7 +59,7 @@ package struct ItemsBench {
         var settings = try ItemSourceSettings.parse(server.url + "?table=bench_items&key=item_id&time_key=updated_at", environment: [:])
         settings.password = server.password
         let fields = Self.columns.map(\.name)
-        var loadSeconds: [Double] = [], copySeconds: [Double] = []
+        var loadSeconds: [Double] = [], copySeconds: [Double] = [], peerSeconds: [Double] = []
         var copyBytes = 0
         var store = ItemStore(fields: fields)
         let rssBefore = BenchSupport.residentBytes()
@@ -68,13 +73,21 @@ package struct ItemsBench {
             t = BenchSupport.now()
             copyBytes = try db.copyOut("COPY bench_items TO STDOUT") { _ in }
             copySeconds.append(BenchSupport.now() - t)
+            if let peerCommand {
+                peerSeconds.append(try runPeer(peerCommand, server: server))
+            }
         }
         let rssAfter = BenchSupport.residentBytes()
         let footprint = store.footprintBytes()
         let latency = try refreshLatency(server: server, db: db)
         let load = Double(rows) / BenchSupport.median(loadSeconds)
         let copy = Double(rows) / BenchSupport.median(copySeconds)
-        try BenchSupport.emit([
+        var peer: [String: Any] = [:]
+        if !peerSeconds.isEmpty {
+            let peerRate = Double(rows) / BenchSupport.median(peerSeconds)
+            peer = ["peer_seconds": peerSeconds, "peer_rows_per_s": peerRate, "load_vs_peer": load / peerRate]
+        }
+        try BenchSupport.emit(peer.merging([
             "rows": rows, "features": fields.count, "fill_seconds": fillSeconds,
             "load_seconds": loadSeconds, "copy_seconds": copySeconds, "copy_bytes": copyBytes,
             "load_rows_per_s": load, "copy_rows_per_s": copy, "load_vs_copy": load / copy,
@@ -84,8 +97,37 @@ package struct ItemsBench {
             "refresh_latency_p50_ms": BenchSupport.percentile(latency, 50) * 1000,
             "refresh_latency_p99_ms": BenchSupport.percentile(latency, 99) * 1000,
             "refresh_latency_max_ms": (latency.max() ?? 0) * 1000,
-        ])
+        ]) { a, _ in a })
         withExtendedLifetime(store) {}
+    }
+
+    /// Run the peer client once over the same table; its own timing (query sent -> last row
+    /// decoded), checked to have read every row.
+    func runPeer(_ command: String, server: LocalPostgresServer) throws -> Double {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: command)
+        process.arguments = ["bench_items"]
+        var env = ProcessInfo.processInfo.environment
+        env["PGHOST"] = "127.0.0.1"
+        env["PGPORT"] = String(server.port)
+        env["PGUSER"] = server.user
+        env["PGPASSWORD"] = server.password
+        env["PGDATABASE"] = server.database
+        process.environment = env
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("\(command) exited \(process.terminationStatus)") }
+        let text = String(decoding: data, as: UTF8.self)
+        guard let line = text.split(separator: "\n").last(where: { $0.hasPrefix("{") }),
+              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let peerRows = object["rows"] as? Int, let seconds = object["seconds"] as? Double else {
+            throw BenchError("\(command) printed no JSON result: \(text.suffix(300))")
+        }
+        guard peerRows == rows else { throw BenchError("\(command) read \(peerRows) of \(rows) rows") }
+        return seconds
     }
 
     /// Serve `export` with the table as item source; per trial, UPDATE one item's feature,

@@ -17,8 +17,11 @@ struct BenchItemsCommand: ParsableCommand {
     var trials: Int = 40
     @Option(name: .long, help: "--item-refresh of the processor, seconds.")
     var refresh: Double = 1
+    @Option(name: .long, help: "A second client that reads the same table (bench/postgres-nio-peer): run once per repetition with PGHOST, PGPORT, PGUSER, PGPASSWORD, PGDATABASE set and the table name as argument; its JSON line's rows_per_s is reported beside the load.")
+    var peerCommand: String?
 
     func run() throws {
-        try ItemsBench(rows: rows, repeats: repeats, export: export, trials: trials, refresh: refresh).run()
+        try ItemsBench(rows: rows, repeats: repeats, export: export, trials: trials, refresh: refresh,
+                       peerCommand: peerCommand).run()
     }
 }
