@@ -9,21 +9,9 @@ import Inference
 import UpdateFuzz
 #endif
 
-/// Release-build measurements of this module (run with `odl inspect --bench`). Each function
+/// Release-build measurements of the Inference module (run with `odl inspect --bench`). Each function
 /// returns human-readable result lines.
 package enum InferenceBenchmark {
-    struct Rng {
-        var s: UInt64
-        mutating func next() -> UInt64 {
-            s &+= 0x9E37_79B9_7F4A_7C15
-            var z = s
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func uniform(_ scale: Float) -> Float { (Float(next() >> 40) / Float(1 << 24) * 2 - 1) * scale }
-    }
-
     /// Flags shared with the prediction thread.
     final class Flags: Sendable {
         let stop = Atomic<Bool>(false)
@@ -33,19 +21,9 @@ package enum InferenceBenchmark {
         let maxNanos = Atomic<Int>(0)
     }
 
-    /// Resident memory of this process (VmRSS), bytes.
-    package static func residentBytes() -> Int {
-        guard let text = try? FileIO.readText("/proc/self/status") else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("VmRSS:") {
-            let digits = line.filter { $0.isNumber }
-            return (Int(digits) ?? 0) * 1024
-        }
-        return 0
-    }
-
     static func mb(_ bytes: Int) -> String { String(format: "%.0f MB", Double(bytes) / 1_048_576) }
 
-    static func randomDense(_ spec: ModelSpec, _ r: inout Rng) -> [[Float]] {
+    static func randomDense(_ spec: ModelSpec, _ r: inout BenchRng) -> [[Float]] {
         spec.denseVariables.map { v in
             if v.name.hasSuffix("moving_variance") || v.name.hasSuffix("gamma") { return [Float](repeating: 1, count: v.elementCount) }
             let scale = v.shape.count == 2 ? 1 / Float(v.shape[0]).squareRoot() : 0.05
@@ -53,7 +31,7 @@ package enum InferenceBenchmark {
         }
     }
 
-    static func randomBuffer(_ count: Int, _ r: inout Rng, scale: Float = 0.05) -> FloatBuffer {
+    static func randomBuffer(_ count: Int, _ r: inout BenchRng, scale: Float = 0.05) -> FloatBuffer {
         let b = FloatBuffer(zeroed: count)
         for i in 0..<count { b.pointer[i] = r.uniform(scale) }
         return b
@@ -63,7 +41,7 @@ package enum InferenceBenchmark {
         (0..<n).map { FeatureColumnSpec(name: "f\($0)", inputNames: ["f\($0)"], kind: .hashed(bucketSize: rows), embeddingDim: dim) }
     }
 
-    static func randomBatch(columns: Int, rows: [Int], items: Int, _ r: inout Rng) -> EncodedBatch {
+    static func randomBatch(columns: Int, rows: [Int], items: Int, _ r: inout BenchRng) -> EncodedBatch {
         var batch = EncodedBatch(columnCount: columns)
         for c in 0..<columns {
             for _ in 0..<items {
@@ -75,7 +53,7 @@ package enum InferenceBenchmark {
         return batch
     }
 
-    static func store(spec: ModelSpec, _ r: inout Rng) throws -> ParameterStore {
+    static func store(spec: ModelSpec, _ r: inout BenchRng) throws -> ParameterStore {
         let tables: [StoredTable] = spec.embeddings.map { e in
             .fixed(FixedTable(rows: e.rows ?? 0, dim: e.dim, buffer: randomBuffer((e.rows ?? 0) * e.dim, &r)))
         }
@@ -86,7 +64,7 @@ package enum InferenceBenchmark {
 
     /// Forward items/s for a 20-feature, dim-16 DeepFM with dnn 256-128-64 and final_dnn 64.
     package static func forward(batchSizes: [Int] = [1, 16, 128, 1024], seconds: Double = 1.0) throws -> [String] {
-        var r = Rng(s: 1)
+        var r = BenchRng(seed: 1)
         let cols = hashedColumns(20, rows: 10_000, dim: 16)
         let spec = try ModelSpec.make(columns: cols, wideFeatures: Array(0..<20), deepFeatures: Array(0..<20),
                                       dnnHidden: [256, 128, 64], finalDnnHidden: [64])
@@ -118,7 +96,7 @@ package enum InferenceBenchmark {
     /// another thread, beside plain memcpy of the same bytes.
     package static func sparseApply(rows: Int = 10_000_000, dim: Int = 16, rowsPerMessage: Int = 1000,
                                    seconds: Double = 3.0) throws -> [String] {
-        var r = Rng(s: 2)
+        var r = BenchRng(seed: 2)
         let cols = [FeatureColumnSpec(name: "big", inputNames: ["big"], kind: .hashed(bucketSize: rows), embeddingDim: dim),
                     FeatureColumnSpec(name: "small", inputNames: ["small"], kind: .hashed(bucketSize: 1000), embeddingDim: dim)]
         let spec = try ModelSpec.make(columns: cols, wideFeatures: [], deepFeatures: [0, 1], dnnHidden: [64], finalDnnHidden: nil)
@@ -222,7 +200,7 @@ package enum InferenceBenchmark {
     /// Writes a ~1 GB export (10M x 16 + 10M x 1 + 5M x 16 tables, dense) into `dir` (a temp
     /// folder when nil) and measures loading it: memory-mapped, touching every page, copied.
     package static func loadExport(dir: String? = nil, bigRows: Int = 10_000_000) throws -> [String] {
-        var r = Rng(s: 3)
+        var r = BenchRng(seed: 3)
         let base = dir ?? (NSTemporaryDirectory() + "odl-bench-export-\(getpid())")
         let cols = [FeatureColumnSpec(name: "big1", inputNames: ["big1"], kind: .hashed(bucketSize: bigRows), embeddingDim: 16),
                     FeatureColumnSpec(name: "big2", inputNames: ["big2"], kind: .hashed(bucketSize: bigRows / 2), embeddingDim: 16),
@@ -251,23 +229,23 @@ package enum InferenceBenchmark {
         }
         var lines = [String(format: "load: export of %@ (%d tables, largest %d x 16) written in %.1f s (files in page cache)",
                             mb(totalBytes), spec.embeddings.count, bigRows, BenchSupport.now() - tw)]
-        let rss0 = residentBytes()
+        let rss0 = BenchSupport.residentBytes()
         var t = BenchSupport.now()
         var store: ParameterStore? = try ExportReader.loadStore(v, spec: spec, mapTables: true)
         let mappedTime = BenchSupport.now() - t
-        let rss1 = residentBytes()
+        let rss1 = BenchSupport.residentBytes()
         t = BenchSupport.now()
         let sum = store?.checksum() ?? 0
         let touchTime = BenchSupport.now() - t
-        let rss2 = residentBytes()
+        let rss2 = BenchSupport.residentBytes()
         lines.append(String(format: "  memory-mapped load: %.3f s, RSS +%@; first full pass over all rows (checksum %016llx): %.2f s, RSS +%@",
                             mappedTime, mb(rss1 - rss0), sum, touchTime, mb(rss2 - rss0)))
         store = nil
-        let rss3 = residentBytes()
+        let rss3 = BenchSupport.residentBytes()
         t = BenchSupport.now()
         store = try ExportReader.loadStore(v, spec: spec, mapTables: false)
         let copyTime = BenchSupport.now() - t
-        let rss4 = residentBytes()
+        let rss4 = BenchSupport.residentBytes()
         let same = store?.checksum() == sum
         lines.append(String(format: "  copied load:        %.2f s, RSS +%@ (checksum equal: %@)", copyTime, mb(rss4 - rss3), same ? "yes" : "NO"))
         store = nil
