@@ -21,8 +21,11 @@ struct PostgresNIOPeer {
         guard table.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
             throw Failure(description: "table name \(table) is not a plain identifier")
         }
-        var logger = Logger(label: "postgres-nio-peer")
-        logger.logLevel = .error
+        let logger: Logger = {
+            var logger = Logger(label: "postgres-nio-peer")
+            logger.logLevel = .error
+            return logger
+        }()
         let config = PostgresClient.Configuration(
             host: host, port: port, username: user, password: env["PGPASSWORD"],
             database: env["PGDATABASE"] ?? "postgres", tls: .disable)
