@@ -26,6 +26,8 @@ struct S3Exchange {
         var headers: [String: String]
         var body: [UInt8]
         var received: Int
+        /// Request body bytes libcurl read from the source (the whole body on a 2xx upload).
+        var sent: Int
     }
 
     /// Outcome of one attempt that did not produce a response.
@@ -106,21 +108,29 @@ struct S3Exchange {
         return n
     }
 
-    /// Performs the exchange once.
+    /// Performs the exchange once, on a pooled handle (its connection kept alive for the next
+    /// request) while holding one of the process's `settings.parallelism` request slots.
     func perform(settings: StorageSettings) -> Result<Response, TransportFailure> {
-        guard S3Exchange.globalInit, let h = curl_easy_init() else { return .failure(.init(text: "libcurl init failed", retryable: false)) }
-        defer { curl_easy_cleanup(h) }
+        guard S3Exchange.globalInit, let handle = CurlHandlePool.take() else { return .failure(.init(text: "libcurl init failed", retryable: false)) }
+        let result = CurlHandlePool.withSlot(width: settings.parallelism) { perform(on: handle.raw, settings: settings) }
+        if case .failure = result { CurlHandlePool.give(handle, broken: true) } else { CurlHandlePool.give(handle, broken: false) }
+        return result
+    }
+
+    private func perform(on h: UnsafeMutableRawPointer, settings: StorageSettings) -> Result<Response, TransportFailure> {
         let state = State()
         switch sink {
         case .memory: break
         case .file(let fd, let offset): state.sinkFD = fd; state.sinkOffset = offset
         }
         var uploadSize: Int?
+        var sourceStart = 0
         switch body {
         case .none: break
         case .bytes(let b): state.source = b; state.sourceEnd = b.count; uploadSize = b.count
         case .file(let fd, let offset, let length):
             state.sourceFD = fd; state.sourceOffset = offset; state.sourceEnd = offset + length; uploadSize = length
+            sourceStart = offset
         }
         var list: UnsafeMutablePointer<curl_slist>?
         // (No "Expect:" override: libcurl 7.88 would sign the empty header it then leaves out.)
@@ -173,6 +183,7 @@ struct S3Exchange {
         }
         var code = 0
         _ = swift_curl_getinfo_long(h, CURLINFO_RESPONSE_CODE, &code)
-        return .success(Response(status: code, headers: state.headers, body: state.body, received: state.received))
+        return .success(Response(status: code, headers: state.headers, body: state.body, received: state.received,
+                                 sent: state.sourceOffset - sourceStart))
     }
 }

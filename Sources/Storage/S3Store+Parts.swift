@@ -25,9 +25,8 @@ extension S3Store {
                 let length = min(partSize, size - offset)
                 let u = store.requestURL(key, query: [("partNumber", String(i + 1)), ("uploadId", uploadId)])
                 let r = try store.run(S3Exchange(method: "PUT", url: u, body: .file(fd: fd, offset: offset, length: length)), key: key)
-                guard let etag = r?.headers["etag"] else {
-                    throw .http(url: store.url(key), status: r?.status ?? 0, detail: "part \(i + 1) answered no ETag")
-                }
+                try store.verifyUploaded(key, r, size: length, what: "part \(i + 1)")
+                let etag = r?.headers["etag"] ?? ""
                 tags.tags.withLock { $0[i] = etag }
                 progress.add(length)
             }
@@ -39,8 +38,10 @@ extension S3Store {
             xml += "</CompleteMultipartUpload>"
             let done = try run(S3Exchange(method: "POST", url: requestURL(key, query: [("uploadId", uploadId)]),
                                           headers: ["Content-Type: application/xml"], body: .bytes(Array(xml.utf8))), key: key)
-            let etag = done.flatMap { S3XML.first("ETag", in: String(decoding: $0.body, as: UTF8.self)[...]) }
-            try verifyStored(key, size: size, etag: etag)
+            // The completed object's ETag is in the XML body; without one the object is not known to exist.
+            guard let etag = done.flatMap({ S3XML.first("ETag", in: String(decoding: $0.body, as: UTF8.self)[...]) }), !etag.isEmpty else {
+                throw .integrity(url: url(key), detail: "CompleteMultipartUpload answered no ETag for \(parts) parts")
+            }
         } catch {
             // Best effort: free the parts; the object itself was never created.
             _ = try? run(S3Exchange(method: "DELETE", url: requestURL(key, query: [("uploadId", uploadId)])), key: key, notFoundIsError: false)

@@ -95,40 +95,38 @@ import Testing
 
     /// Faults: an export killed mid-upload leaves no version serve would use; a wrong secret
     /// key fails with a clear message (and is never logged); the server stopped mid-transfer
-    /// (SIGSTOP) is retried, reported in the log, and the transfer completes.
+    /// (SIGSTOP) is retried, reported in the log, and the transfer completes. Both mid-upload
+    /// moments are made certain by moto holding one part of the big asset unanswered
+    /// (`holdParts`), so they do not depend on how fast the upload runs.
     @Test func killedUploadWrongKeyAndStalledServer() async throws {
         let base = try await E2EBase.shared()
         let binary = try E2EPaths.binary()
         let dir = base.root + "/s3-faults"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let moto = try await MotoS3(dir: dir)
-        // A 24 MiB asset makes the upload long enough to interrupt (5 MiB parts, one at a time).
+        // Part 3 of the killed upload and part 2 of the stalled one are never answered.
+        let moto = try await MotoS3(dir: dir, holdParts: ["killed/:3", "stalled/:2"])
+        // A 24 MiB asset: a multipart upload of 5 parts (5 MiB each, one at a time).
         let asset = dir + "/big.bin"
         var bytes = [UInt8](repeating: 0, count: 24 << 20)
         for i in stride(from: 0, to: bytes.count, by: 4096) { bytes[i] = UInt8(truncatingIfNeeded: i >> 12) }
         try Data(bytes).write(to: URL(fileURLWithPath: asset))
-        let slow = ["ODL_OSS_PART_MB": "5", "ODL_OSS_PARALLEL": "1", "ODL_OSS_STALL_SECS": "2"]
+        let parts = ["ODL_OSS_PART_MB": "5", "ODL_OSS_PARALLEL": "1", "ODL_OSS_STALL_SECS": "2"]
         func exportArgs(_ to: String) -> [String] {
             ["export", "--config", base.root + "/base.config", "--checkpoint-path", base.baseDir, "--export-dir", moto.url(to),
              "--asset-files", asset] + moto.flags()
         }
-        func waitFirstObject(_ prefix: String, _ child: E2EChild) async throws {
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline {
-                if try !moto.location(prefix).listTree().isEmpty { return }
-                guard child.child.isRunning else { throw E2EError("export ended before any upload:\n\(child.child.tail())") }
-                try await Task.sleep(for: .milliseconds(10))
-            }
-            throw E2EError("no object under \(prefix) within 60 s")
-        }
 
-        // 1. kill -9 halfway through the upload.
-        let killed = try E2EChild(name: "export-killed", binary: binary, log: dir + "/export-killed.log", exportArgs("killed"), environment: slow)
-        try await waitFirstObject("killed", killed)
+        // 1. kill -9 while part 3 of the asset is in flight (parts 1 and 2 stored).
+        let killed = try E2EChild(name: "export-killed", binary: binary, log: dir + "/export-killed.log", exportArgs("killed"), environment: parts)
+        let heldPart = try await moto.waitHeld("killed/", while: killed.child)
+        #expect(heldPart == 3)
+        #expect(killed.child.isRunning, "the export is still uploading when it is killed:\n\(killed.child.tail())")
         await killed.child.crash()
+        let killedStatus = killed.child.exitStatus
+        #expect(killedStatus?.signaled == true && killedStatus?.code == SIGKILL, "killed by SIGKILL, not finished: \(String(describing: killedStatus))")
         let left = try moto.location("killed").listTree()
-        #expect(!left.isEmpty && !left.contains { $0.key.hasSuffix(StorageLocation.manifestName) },
-                "a half upload is there, without its manifest: \(left.map(\.key))")
+        #expect(!left.contains { $0.key.hasSuffix(StorageLocation.manifestName) || $0.key.hasSuffix("/big.bin") },
+                "the killed upload left no manifest and no asset object: \(left.map(\.key))")
         #expect(try moto.location("killed").newestPublishedVersion() == nil)
         let refused = try E2EChild(name: "serve-killed", binary: binary, log: dir + "/serve-killed.log",
                                    ["serve", "--model", moto.url("killed"), "--no-updates", "--port", "0"] + moto.flags())
@@ -145,11 +143,12 @@ import Testing
         #expect(out.contains("access denied") && out.contains("bucket \(moto.bucket)") && out.contains("--oss-sk"), "\(wrong.child.tail())")
         #expect(!out.contains("not-the-secret-key") && !out.contains(moto.secretKey), "the secret key must never be logged")
 
-        // 3. The server freezes (SIGSTOP) mid-upload for 10 s: stalled requests time out, are retried, the
-        // export completes. (libcurl's stall check averages the speed over its last ~5 s, so a stall is
-        // noticed about 5 s + ODL_OSS_STALL_SECS after the last byte moved.)
-        let stalled = try E2EChild(name: "export-stalled", binary: binary, log: dir + "/export-stalled.log", exportArgs("stalled"), environment: slow)
-        try await waitFirstObject("stalled", stalled)
+        // 3. Part 2 of the asset hangs unanswered, and then the whole server freezes (SIGSTOP) for 10 s:
+        // stalled requests time out, are retried, the export completes. (libcurl's stall check averages
+        // the speed over its last ~5 s, so a stall is noticed about 5 s + ODL_OSS_STALL_SECS after the
+        // last byte moved.)
+        let stalled = try E2EChild(name: "export-stalled", binary: binary, log: dir + "/export-stalled.log", exportArgs("stalled"), environment: parts)
+        #expect(try await moto.waitHeld("stalled/", while: stalled.child) == 2)
         moto.child.signal(SIGSTOP)
         try await Task.sleep(for: .seconds(10))
         moto.child.signal(SIGCONT)
