@@ -61,7 +61,13 @@ public enum TrainerRunner {
         var savedOffsets: [Int32: Int64]?
         var savedCursors: [Int32: String] = [:]
         var fineTuneOffsets: [Int32: Int64]?
-        if let ref = store.latest() {
+        let latest = store.latest()
+        // EasyRec's checkpoint on OSS/S3 is read from a downloaded copy, removed once loaded.
+        let remoteEasyRec = latest == nil ? try RemoteEasyRecCheckpoint.fetch(proto.trainConfig.fineTuneCheckpoint) : nil
+        defer { remoteEasyRec?.remove() }
+        let easyRecPrefix = remoteEasyRec?.localPrefix
+            ?? (EasyRecCheckpoint.isCheckpoint(proto.trainConfig.fineTuneCheckpoint) ? proto.trainConfig.fineTuneCheckpoint : nil)
+        if let ref = latest {
             let c = try CheckpointStore.read(ref, spec: config.spec)
             model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
             var state: [String: (shape: [Int], values: [Float])] = [:]
@@ -71,13 +77,13 @@ public enum TrainerRunner {
             savedOffsets = c.inputOffsets
             savedCursors = c.inputCursors
             logger.info("resuming from \(remote?.appending((ref.path as NSString).lastPathComponent).url ?? ref.path) at step \(c.globalStep)")
-        } else if EasyRecCheckpoint.isCheckpoint(proto.trainConfig.fineTuneCheckpoint) {
+        } else if let easyRecPrefix {
             // A TensorFlow checkpoint written by EasyRec (`model.ckpt-N`): variables by name.
-            let c = try EasyRecCheckpoint(prefix: proto.trainConfig.fineTuneCheckpoint, spec: config.spec)
+            let c = try EasyRecCheckpoint(prefix: easyRecPrefix, spec: config.spec)
             model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
             let slots = model.restoreMatchingOptimizerState(c.slots)
             model.globalStep = 0
-            logger.info("initialised from EasyRec checkpoint \(c.prefix) (step \(c.globalStep ?? 0)); global_step restarts at 0; \(slots.restored.count) optimizer slots restored, \(slots.fresh.count) start fresh")
+            logger.info("initialised from EasyRec checkpoint \(proto.trainConfig.fineTuneCheckpoint) (step \(c.globalStep ?? 0)); global_step restarts at 0; \(slots.restored.count) optimizer slots restored, \(slots.fresh.count) start fresh")
         } else if !proto.trainConfig.fineTuneCheckpoint.isEmpty {
             let (ref, c) = try CheckpointStore.load(path: proto.trainConfig.fineTuneCheckpoint, spec: config.spec)
             model = try TrainableDeepFM(spec: config.spec, parameters: c.parameters, optimizer: optimizer, seed: options.seed)
