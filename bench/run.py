@@ -594,7 +594,8 @@ def bench_replay(models, bootstrap, real=False):
 class RealBroker:
     """The real Kafka-protocol broker `make kafka` installs (ODL_REAL_KAFKA_BIN), on a free loopback port."""
 
-    def __init__(self):
+    def __init__(self, topics):
+        """topics: NAME:PARTITIONS created with the update topic's settings (no consumer auto-creates one here)."""
         import socket
         binary = os.environ.get("ODL_REAL_KAFKA_BIN", "")
         if not binary or not os.access(binary, os.X_OK):
@@ -612,11 +613,18 @@ class RealBroker:
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                return
             except OSError:
                 if self.proc.p.poll() is not None:
                     raise RuntimeError(f"real broker exited {self.proc.p.returncode}: {self.proc.tail()}")
                 time.sleep(0.05)
+                continue
+            try:
+                run_json([ODL, "bench", "create-topics", "--bootstrap", self.bootstrap] + [a for t in topics for a in ("--topic", t)],
+                         timeout=60)
+            except Exception:
+                self.stop()
+                raise
+            return
         self.stop()
         raise RuntimeError(f"real broker did not listen on {self.bootstrap} within 30 s")
 
@@ -916,7 +924,7 @@ def main():
             broker.stop()
     if want("freshness_real") or want("replay_real"):
         try:
-            real = RealBroker()
+            real = RealBroker(["fresh:1", "replay:1"])
             try:
                 section("freshness_real", bench_freshness, models, real.bootstrap)
                 section("replay_real", bench_replay, models, real.bootstrap, True)

@@ -16,6 +16,7 @@ struct BenchCommand: ParsableCommand {
         BenchMakeModelCommand.self, BenchForwardCommand.self, BenchApplyCommand.self,
         BenchWriteUpdatesCommand.self, BenchProduceUpdatesCommand.self, BenchConsumeCommand.self,
         BenchFreshnessCommand.self, BenchTrainerCommand.self, BenchItemsCommand.self, BenchStorageCommand.self,
+        BenchCreateTopicsCommand.self,
     ]
 }
 
