@@ -21,6 +21,12 @@ public final class RealBroker: Sendable {
     /// this process must not pick the same port (the second would see the first one's listener).
     private static let startLock = Mutex<Void>(())
 
+    /// Topic settings that turn off time retention. The broker applies Kafka's default `retention.ms`
+    /// (7 days) about once a second, aged by a segment's newest message timestamp, so messages stamped
+    /// with a fixed historic time (tests use 1970, 2020, 2023) are deleted within a second of being
+    /// produced, and ListOffsets earliest / by timestamp then answer past them.
+    public static let noTimeRetention: [String: String] = ["retention.ms": "-1"]
+
     /// The installed broker binary: `$ODL_REAL_KAFKA_BIN`, else the one `make kafka` put in
     /// `$HOME/.cache/odl/kafka-venv`.
     public static func locateBinary(environment: [String: String] = ProcessInfo.processInfo.environment) throws(RealBrokerError) -> String {

@@ -4,9 +4,7 @@ import Testing
 
 @Suite("Borrowing poll against odl broker")
 struct BorrowedPollTests {
-    // Embedded only: on the real broker (noida-db 0.2.3) this test passes alone but, in the parallel
-    // suite, the broker's ListOffsets answers (earliest / by timestamp) were wrong (cause not found).
-    @Test("the borrowing poll sees the same messages as the copying poll; ends and errors come back as events", arguments: [BrokerKind.embedded])
+    @Test("the borrowing poll sees the same messages as the copying poll; ends and errors come back as events", arguments: BrokerKind.forTests)
     func borrowedMatchesCopied(kind: BrokerKind) async throws {
         let topic = uniqueTopic("borrow")
         let broker = try BrokerProcess(arguments: ["--topic", "\(topic):2"], kind: kind)

@@ -22,13 +22,16 @@ final class BrokerProcess: Sendable {
     }
 
     /// Starts the broker and waits until it is ready. For the real broker, `arguments` may only
-    /// hold `--topic NAME:PARTITIONS` (created through CreateTopics with EasyRec's max.message.bytes;
-    /// auto-created topics get the broker's default of 1 MiB and 1 partition).
+    /// hold `--topic NAME:PARTITIONS` (created through CreateTopics with EasyRec's max.message.bytes
+    /// and no time retention; auto-created topics get the broker's defaults: 1 MiB, 1 partition and
+    /// 7-day retention, which deletes messages with historic timestamps within a second).
     init(arguments: [String] = [], kind: BrokerKind = .embedded) throws {
         self.kind = kind
         try BrokerKind.checkSelection()
         if kind == .real {
-            let broker = try RealBroker(topicSpecs: try Self.topicArguments(arguments), topicConfig: ["max.message.bytes": "1073741824"])
+            // The tests stamp messages with fixed historic times; the embedded broker has no retention.
+            let config = RealBroker.noTimeRetention.merging(["max.message.bytes": "1073741824"]) { a, _ in a }
+            let broker = try RealBroker(topicSpecs: try Self.topicArguments(arguments), topicConfig: config)
             real = broker
             odl = nil
             bootstrap = broker.bootstrap

@@ -6,10 +6,8 @@ import Testing
 /// settings, 64 MiB messages, topic deletion, and a restart that keeps the data.
 @Suite("Real broker capabilities")
 struct RealBrokerTests {
-    // Embedded only: on the real broker (noida-db 0.2.3) the real case passes alone but, in the parallel
-    // suite, the broker's ListOffsets answers (earliest / by timestamp) were wrong (cause not found).
     @Test("offsetsForTimes: ListOffsets answers on the real broker; the embedded one needs the binary search",
-          arguments: [BrokerKind.embedded])
+          arguments: BrokerKind.forTests)
     func listOffsetsByTimestamp(kind: BrokerKind) async throws {
         let broker = try BrokerProcess(arguments: ["--topic", "ts-lookup:1"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)
@@ -25,6 +23,38 @@ struct RealBrokerTests {
             #expect(found.offsets == [0: 3])
             #expect(found.searched == (kind == .real ? [] : [0]), "ListOffsets by timestamp: \(kind) broker")
             #expect(try consumer.offsetsForTimes(topic: "ts-lookup", timestamp: 99_000) == [0: 8])
+        }
+        #expect(broker.stop() == 0)
+    }
+
+    /// Why the test harness creates topics with `RealBroker.noTimeRetention`: the broker applies the default
+    /// 7-day retention about once a second by message timestamp, so historically stamped messages vanish.
+    @Test("default time retention deletes historically stamped messages within seconds; retention.ms -1 keeps them",
+          .enabled(if: BrokerKind.forTests.contains(.real)))
+    func historicTimestampsNeedNoTimeRetention() async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "kept:1"], kind: .real)
+        let producer = try Producer(bootstrap: broker.bootstrap)
+        for topic in ["aged", "kept"] {   // "aged" is auto-created with the broker's defaults
+            for i in 0..<3 {
+                _ = try await producer.send(topic: topic, partition: 0, value: [UInt8(i)], timestamp: 1_600_000_000_000 + Int64(i))
+            }
+        }
+        producer.close()
+        let bootstrap = broker.bootstrap
+        try await onThread {
+            let consumer = try Consumer(ConsumerConfig(bootstrap: bootstrap))
+            defer { consumer.close() }
+            var aged = try consumer.watermarks(topic: "aged", partition: 0)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while aged.low < 3 && ContinuousClock.now < deadline {
+                usleep(100_000)
+                aged = try consumer.watermarks(topic: "aged", partition: 0)
+            }
+            #expect(aged == Watermarks(low: 3, high: 3), "default retention.ms (7 days) against 2020 timestamps")
+            // Two more retention passes (about 1 s apart) leave the other topic whole.
+            usleep(2_500_000)
+            #expect(try consumer.watermarks(topic: "kept", partition: 0) == Watermarks(low: 0, high: 3))
+            #expect(try consumer.offsetsForTimes(topic: "kept", timestamp: 0) == [0: 0])
         }
         #expect(broker.stop() == 0)
     }

@@ -4,9 +4,7 @@ import Testing
 
 @Suite("Timestamp to offset")
 struct TimestampTests {
-    // Embedded only: on the real broker (noida-db 0.2.3) this test passes alone but, in the parallel
-    // suite, the broker's ListOffsets answers (earliest / by timestamp) were wrong (cause not found).
-    @Test("offsetsForTimes finds the first message at or after a timestamp", arguments: [BrokerKind.embedded])
+    @Test("offsetsForTimes finds the first message at or after a timestamp", arguments: BrokerKind.forTests)
     func offsetsForTimes(kind: BrokerKind) async throws {
         let broker = try BrokerProcess(arguments: ["--topic", "ts-topic:2"], kind: kind)
         let producer = try Producer(bootstrap: broker.bootstrap)

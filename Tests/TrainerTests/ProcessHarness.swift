@@ -61,7 +61,8 @@ final class BrokerProcess: Sendable {
     init(topics: [String], dir: String, kind: BrokerKind = .embedded) throws {
         try BrokerKind.checkSelection()
         if kind == .real {
-            let b = try RealBroker(topicSpecs: topics)
+            // No time retention: tests stamp samples with historic times (the embedded broker keeps everything).
+            let b = try RealBroker(topicSpecs: topics, topicConfig: RealBroker.noTimeRetention)
             real = b
             child = nil
             bootstrap = b.bootstrap

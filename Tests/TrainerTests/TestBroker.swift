@@ -21,7 +21,8 @@ final class TestBroker: Sendable {
             real = nil
             bootstrap = b.bootstrap
         case .real:
-            let b = try RealBroker(topicSpecs: topics)
+            // No time retention: tests stamp samples with historic times (the embedded broker keeps everything).
+            let b = try RealBroker(topicSpecs: topics, topicConfig: RealBroker.noTimeRetention)
             embedded = nil
             real = b
             bootstrap = b.bootstrap

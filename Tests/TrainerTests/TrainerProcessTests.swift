@@ -77,9 +77,7 @@ import Testing
 
     /// kill -9 mid-stream, then restart: the restart resumes exactly at the latest checkpoint's offsets (the
     /// message at the saved offset is trained again), never earlier, and every later sample is trained.
-    // Embedded only: on the real broker (noida-db 0.2.3) run 1's sample log missed offsets up to the
-    // saved ones once in the parallel suite (cause not found; see the ListOffsets notes in KafkaTests).
-    @Test(arguments: [BrokerKind.embedded])
+    @Test(arguments: BrokerKind.forTests)
     func killNineThenRestartResumesAtCheckpointOffsets(kind: BrokerKind) throws {
         let dir = makeTempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -120,10 +118,17 @@ import Testing
             #expect(sorted == Array(sorted[0]...sorted[0] + Int64(sorted.count - 1)))
         }
         // Run 1 trained everything up to the saved offsets (as of that checkpoint), so together each sample is covered.
+        // A partition run 1 had not reached yet keeps its start offset 0 in the checkpoint (the real broker's fetch
+        // answers can hold one partition's whole backlog before the other's).
         let run1 = sampleLog(log1)
         for p: Int32 in [0, 1] {
-            let before = Set(run1.filter { $0.partition == p && $0.offset <= saved[p]! }.map(\.offset))
-            #expect(before == Set(0...saved[p]!))
+            let trained = run1.filter { $0.partition == p }.map(\.offset)
+            let before = Set(trained.filter { $0 <= saved[p]! })
+            if trained.isEmpty {
+                #expect(saved[p] == 0, "partition \(p) untouched by run 1")
+            } else {
+                #expect(before == Set(0...saved[p]!), "partition \(p): run 1 trained \(trained.count), saved \(saved)")
+            }
         }
     }
 
