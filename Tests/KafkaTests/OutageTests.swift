@@ -32,8 +32,12 @@ struct OutageTests {
         #expect(throws: KafkaError.self) { try shortProducer.sendSync(topic: "down-topic", partition: 0, value: [3]) }
         let syncFailed = ContinuousClock.now - start - asyncFailed
         print("outage: async send failed after \(asyncFailed), sync after \(syncFailed)")
-        #expect(asyncFailed < .seconds(10))   // 1.5 s timeout + librdkafka's 1 s timeout scan + CPU load; default would be 30 s
+        // The delivery-time bound (1.5 s timeout + librdkafka's 1 s timeout scan + CPU load; the default
+        // would be 30 s) is asserted on the blocking path: the async path resumes on the Swift
+        // concurrency pool, which other tests of the parallel suite may hold with blocking set-up
+        // (2 threads on 2 cores), so its bound only says the send failed instead of hanging.
         #expect(syncFailed < .seconds(10))
+        #expect(asyncFailed < .seconds(60))
         broker.signal(SIGUSR2)
         #expect(broker.waitFor("brokers: up") != nil)
         let upAt = ContinuousClock.now
