@@ -71,8 +71,10 @@ demo: deps
 	$(BIN_RELEASE) demo --work-dir demo-out --model-dir models/demo
 
 ## bench: release build, then every benchmark beside its peer in the same run -> bench/results.json,
-## BENCHMARKS.md (< 20 min on 2 cores). BENCH_QUICK=1: reduced sizes (smoke run). Installs its own peers:
-## wrk (apt) and, in a private venv so system Python packages are untouched, onnx/onnxruntime/numpy (pip).
+## BENCHMARKS.md (about 10 min of measurements on 2 cores, plus the release builds; the first build of the
+## PostgresNIO peer, bench/postgres-nio-peer, adds several minutes). BENCH_QUICK=1: reduced sizes (smoke run).
+## Installs its own peers: wrk (apt) and, in a private venv so system Python packages are untouched,
+## onnx/onnxruntime/numpy (pip).
 BENCH_VENV := .build/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
 bench: deps kafka s3-deps
