@@ -113,7 +113,7 @@ struct S3Exchange {
     func perform(settings: StorageSettings) -> Result<Response, TransportFailure> {
         guard S3Exchange.globalInit, let handle = CurlHandlePool.take() else { return .failure(.init(text: "libcurl init failed", retryable: false)) }
         let result = CurlHandlePool.withSlot(width: settings.parallelism) { perform(on: handle.raw, settings: settings) }
-        if case .failure = result { CurlHandlePool.give(handle, broken: true) } else { CurlHandlePool.give(handle, broken: false) }
+        CurlHandlePool.give(handle, broken: (try? result.get()) == nil)
         return result
     }
 

@@ -25,8 +25,7 @@ extension S3Store {
                 let length = min(partSize, size - offset)
                 let u = store.requestURL(key, query: [("partNumber", String(i + 1)), ("uploadId", uploadId)])
                 let r = try store.run(S3Exchange(method: "PUT", url: u, body: .file(fd: fd, offset: offset, length: length)), key: key)
-                try store.verifyUploaded(key, r, size: length, what: "part \(i + 1)")
-                let etag = r?.headers["etag"] ?? ""
+                let etag = try store.verifyUploaded(key, r, size: length, what: "part \(i + 1)")
                 tags.tags.withLock { $0[i] = etag }
                 progress.add(length)
             }

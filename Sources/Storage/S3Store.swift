@@ -112,13 +112,15 @@ public struct S3Store: ObjectStore {
 
     /// After an upload: the service must have taken all `size` bytes and answered the stored
     /// object's ETag (S3 sends 200 + ETag only once the whole declared body is stored), so no
-    /// extra HEAD round trip is needed.
-    func verifyUploaded(_ key: String, _ r: S3Exchange.Response?, size: Int, what: String = "upload") throws(StorageError) {
+    /// extra HEAD round trip is needed. Returns that ETag.
+    @discardableResult
+    func verifyUploaded(_ key: String, _ r: S3Exchange.Response?, size: Int, what: String = "upload") throws(StorageError) -> String {
         guard let r else { throw .integrity(url: url(key), detail: "\(what) got no response") }
         guard r.sent == size else { throw .integrity(url: url(key), detail: "\(what) sent \(r.sent) of \(size) bytes") }
         guard let etag = r.headers["etag"], !etag.isEmpty else {
             throw .integrity(url: url(key), detail: "\(what) answered HTTP \(r.status) without an ETag")
         }
+        return etag
     }
 
     public func upload(file path: String, to key: String) throws(StorageError) {

@@ -15,7 +15,7 @@ extension StorageLocation {
     /// ``publish(staging:)``: beside the target when local (one rename), else in the temporary folder.
     public func makeStaging() throws(StorageError) -> String {
         let path = isRemote
-            ? NSTemporaryDirectory() + "odl-stage-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            ? Storage.temporaryPath("stage")
             : key + ".tmp-\(getpid())"
         try? FileManager.default.removeItem(atPath: path)
         let parent = (path as NSString).deletingLastPathComponent

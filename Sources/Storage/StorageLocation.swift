@@ -1,3 +1,5 @@
+import Foundation
+
 /// A place in a store: the store and a key (or key prefix, for a "folder"). Callers build
 /// children with ``appending(_:)`` and never need to know which kind of store it is.
 public struct StorageLocation: Sendable, CustomStringConvertible {
@@ -50,6 +52,12 @@ public struct StorageLocation: Sendable, CustomStringConvertible {
 
 /// Parses paths and object-store URLs into ``StorageLocation``s.
 public enum Storage {
+    /// A new process-unique path in the temporary folder (`odl-<label>-<pid>-<random>`, not created),
+    /// for local working copies of object-store data.
+    public static func temporaryPath(_ label: String) -> String {
+        NSTemporaryDirectory() + "odl-\(label)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
     /// True for `s3://` and `oss://` URLs.
     public static func isObjectURL(_ s: String) -> Bool { s.hasPrefix("s3://") || s.hasPrefix("oss://") }
 

@@ -80,7 +80,7 @@ extension CheckpointStore {
     static func resolveRemote(url: String) throws -> CheckpointRef {
         do {
             let loc = try Storage.location(url)
-            let scratch = NSTemporaryDirectory() + "odl-ckpt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let scratch = Storage.temporaryPath("ckpt")
             try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
             let step: Int
             if loc.name.hasPrefix(prefix), let s = Int(loc.name.dropFirst(prefix.count)) {

@@ -19,18 +19,18 @@ struct RemoteEasyRecCheckpoint {
             let name = loc.name
             guard !name.isEmpty else { return nil }
             let siblings = try loc.store.list(prefix: loc.key + ".")
-            guard siblings.contains(where: { $0.key == loc.key + ".index" }) else { return nil }
+            guard let index = siblings.first(where: { $0.key == loc.key + ".index" }) else { return nil }
             let shards = siblings.filter { $0.key.dropFirst(loc.key.count).hasPrefix(".data-") }
             guard !shards.isEmpty else {
                 throw TrainerError.checkpoint(path: url, reason: "has \(name).index but no \(name).data-* shard")
             }
-            let scratch = NSTemporaryDirectory() + "odl-easyrec-ckpt-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            let scratch = Storage.temporaryPath("easyrec-ckpt")
             do { try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true) } catch {
                 throw TrainerError.checkpoint(path: scratch, reason: "cannot create a download folder: \(error)")
             }
             let local = (scratch as NSString).appendingPathComponent(name)
             do {
-                for object in shards + siblings.filter({ $0.key == loc.key + ".index" }) {
+                for object in shards + [index] {
                     try loc.store.download(object.key, to: local + object.key.dropFirst(loc.key.count))
                 }
             } catch {

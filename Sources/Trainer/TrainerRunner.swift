@@ -43,7 +43,7 @@ public enum TrainerRunner {
         // checkpoint; every new checkpoint is written there and published to the store.
         let remote: StorageLocation? = Storage.isObjectURL(config.modelDir) ? try Storage.location(config.modelDir) : nil
         let modelDir = remote == nil ? config.modelDir
-            : NSTemporaryDirectory() + "odl-model-dir-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            : Storage.temporaryPath("model-dir")
         defer { if remote != nil { try? FileManager.default.removeItem(atPath: modelDir) } }
         let store = CheckpointStore(directory: modelDir, remote: remote)
         if let remote {
