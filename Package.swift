@@ -46,6 +46,8 @@ let package = Package(
         // fg.json, feature functions, FarmHash, feature columns.
         .target(name: "FG", dependencies: ["JSON"], swiftSettings: simdFlags),
         // GEMM micro-kernels compiled for AVX-512; Inference selects them at run time (SIMDLevel).
+        // The prefetch hint the embedding gather issues ahead of its loads (C: Swift has no intrinsic).
+        .target(name: "CPrefetch"),
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
         // Object storage: one protocol over local files and S3-compatible buckets (s3://, oss://).
         .target(name: "Storage", dependencies: [
@@ -62,7 +64,7 @@ let package = Package(
         // The model and its parameters: ModelSpec, DeepFM forward + GEMM kernels, parameter store,
         // update messages, codec and apply.
         .target(name: "Inference", dependencies: [
-            "ArrayIO", "Config", "FG", "KernelsAVX512",
+            "ArrayIO", "Config", "CPrefetch", "FG", "KernelsAVX512",
             .product(name: "Numerics", package: "swift-numerics"),
         ], swiftSettings: simdFlags),
         // The export format: manifest, signature, reader/writer of export folders (local or HTTP), inspector.

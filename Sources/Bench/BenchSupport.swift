@@ -13,6 +13,14 @@ enum BenchSupport {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
+    /// CPU seconds of the calling thread (unlike `now()`, not inflated when other processes
+    /// share the cores).
+    static func threadCPUNow() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
+    }
+
     /// Wall-clock unix seconds (comparable across processes).
     static func unixNow() -> Double {
         var ts = timespec()

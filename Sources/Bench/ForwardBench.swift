@@ -33,18 +33,21 @@ package struct ForwardBench {
             try Npy.write(probs, shape: [probs.count], to: probsOut)
         }
         var iterations = 0
-        var elapsed = 0.0
+        var elapsed = 0.0, cpu = 0.0
         if seconds > 0 {
-            let start = BenchSupport.now()
+            let start = BenchSupport.now(), cpuStart = BenchSupport.threadCPUNow()
             while elapsed < seconds || iterations < 3 {
                 try predictor.predict(batch: batch, store: store, scratch: &scratch, logits: &logits, probs: &probs)
                 iterations += 1
                 elapsed = BenchSupport.now() - start
             }
+            cpu = BenchSupport.threadCPUNow() - cpuStart
         }
         try BenchSupport.emit([
             "batch": batch.batchSize, "iterations": iterations, "seconds": elapsed,
             "items_per_second": elapsed > 0 ? Double(batch.batchSize * iterations) / elapsed : 0,
+            // Per second of this thread's CPU time: comparable across runs on a loaded machine.
+            "cpu_seconds": cpu, "items_per_cpu_second": cpu > 0 ? Double(batch.batchSize * iterations) / cpu : 0,
         ])
     }
 

@@ -1,3 +1,4 @@
+import CPrefetch
 import FG
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -27,6 +28,8 @@ public final class DeepFMPredictor: Sendable {
     let dim: Int
     let wideDim: Int
     let specFingerprint: Int
+    /// The columns the model reads, each once (wide features, then deep ones not already listed).
+    let readColumns: [Int]
 
     public init(spec: ModelSpec) throws(ModelSpecError) {
         guard !spec.deepFeatures.isEmpty else { throw .noDeepFeatures }
@@ -56,6 +59,8 @@ public final class DeepFMPredictor: Sendable {
         dim = spec.embeddingDim
         wideDim = spec.wideOutputDim
         specFingerprint = spec.parameterFingerprint
+        var seen = Set<Int>()
+        readColumns = (spec.wideFeatures + spec.deepFeatures).filter { seen.insert($0).inserted }
     }
 
     /// Checks the CSR structure of the columns the model reads.
@@ -63,8 +68,7 @@ public final class DeepFMPredictor: Sendable {
         guard batch.columns.count == spec.columns.count else {
             throw .columnCount(expected: spec.columns.count, got: batch.columns.count)
         }
-        var checked = Set<Int>()
-        for c in spec.wideFeatures + spec.deepFeatures where checked.insert(c).inserted {
+        for c in readColumns {
             let col = batch.columns[c]
             let name = spec.columns[c].name
             guard col.offsets.count == batch.batchSize + 1 else {
@@ -98,9 +102,12 @@ public final class DeepFMPredictor: Sendable {
         let lastDeep = spec.dnnHidden.last ?? deepWidth
         let concatWidth = 1 + dim + lastDeep
         let widest = ((spec.dnnHidden + (spec.finalDnnHidden ?? [])).map { ($0 + 31) / 32 * 32 }.max() ?? 0)
-        // Arena layout: deep input | wide | fm | layer A | layer B | concat | combined row.
-        let oWide = b * deepWidth, oFM = oWide + b, oA = oFM + b * dim, oB = oA + b * widest
-        let oCat = oB + b * widest, oComb = oCat + b * concatWidth, total = oComb + max(dim, wideDim)
+        // The dense part runs over chunks of rows, so that a chunk's activations and the layer
+        // weights stay in L2 whatever the batch size.
+        let chunk = min(b, Self.rowsPerChunk)
+        // Arena layout: deep input [B] | wide [B] | fm | layer A | layer B | concat (one chunk each) | combined row.
+        let oWide = b * deepWidth, oFM = oWide + b, oA = oFM + chunk * dim, oB = oA + chunk * widest
+        let oCat = oB + chunk * widest, oComb = oCat + chunk * concatWidth, total = oComb + max(dim, wideDim)
         if scratch.arena.count < total { scratch.arena = [Float](repeating: 0, count: total) }
 
         let result = scratch.arena.withUnsafeMutableBufferPointer { arena -> Result<Void, PredictError> in
@@ -122,49 +129,74 @@ public final class DeepFMPredictor: Sendable {
             guard let net = snapshot.network else {
                 return .failure(.modelIncomplete("dense variables do not form the DeepFM layers of this spec"))
             }
-            // 2. FM: 0.5 * ((Σ_f v)^2 - Σ_f v^2) per item -> [B, D].
-            for i in 0..<b {
-                VectorOps.factorizationMachine(deepIn + i * deepWidth, fields: f, dim: dim, into: fm + i * dim)
-            }
-            // 3. DNN deep_feature.
-            var x = UnsafePointer(deepIn), xWidth = deepWidth
-            var useA = true
-            func run(_ layers: [PreparedLayer]) {
-                for layer in layers {
-                    let out = useA ? bufA : bufB
-                    layer.forward(input: x, lda: xWidth, m: b, output: out)
-                    x = UnsafePointer(out); xWidth = layer.np; useA.toggle()
-                }
-            }
-            run(net.deep)
-            // 4. Head.
-            if let final = net.final {
-                for i in 0..<b {
-                    let row = cat + i * concatWidth
-                    row[0] = wide[i]
-                    (row + 1).update(from: fm + i * dim, count: dim)
-                    (row + 1 + dim).update(from: x + i * xWidth, count: lastDeep)
-                }
-                x = UnsafePointer(cat); xWidth = concatWidth
-                run(final)
-            }
-            let headK = net.headKernel.count
-            net.headKernel.withUnsafeBufferPointer { hk in
-                guard let kp = hk.baseAddress else { return }
-                for i in 0..<b { logits[i] = Gemm.dot(x + i * xWidth, kp, headK) + net.headBias }
-            }
-            if net.final == nil {
-                // logits = wide + sum(fm, axis 1) + deep_logits(deep).
-                for i in 0..<b {
-                    var sum: Float = 0
-                    for d in 0..<dim { sum += fm[i * dim + d] }
-                    logits[i] = wide[i] + sum + logits[i]
+            logits.withUnsafeMutableBufferPointer { lp in
+                guard let lbase = lp.baseAddress else { return }
+                var c0 = 0
+                while c0 < b {
+                    let m = min(chunk, b - c0)
+                    forward(net: net, rows: m, deepInput: deepIn + c0 * deepWidth, wide: wide + c0, fm: fm,
+                            bufA: bufA, bufB: bufB, cat: cat, logits: lbase + c0)
+                    c0 += m
                 }
             }
             for i in 0..<b { probs[i] = 1 / (1 + expf(-logits[i])) }
             return .success(())
         }
         try result.get()
+    }
+
+    /// Rows per chunk of the dense part (a multiple of the AVX-512 kernel's 12-row block).
+    static let rowsPerChunk = 96
+
+    /// FM, DNN and head for `rows` gathered items: `logits[0..<rows]`. `fm`, `bufA`, `bufB` and
+    /// `cat` hold at least `rows` rows each. Every item's arithmetic is independent of `rows`.
+    private func forward(net: PreparedNetwork, rows m: Int, deepInput deepIn: UnsafePointer<Float>,
+                         wide: UnsafePointer<Float>, fm: UnsafeMutablePointer<Float>,
+                         bufA: UnsafeMutablePointer<Float>, bufB: UnsafeMutablePointer<Float>,
+                         cat: UnsafeMutablePointer<Float>, logits: UnsafeMutablePointer<Float>) {
+        let f = deepLookups.count
+        let deepWidth = f * dim
+        let lastDeep = spec.dnnHidden.last ?? deepWidth
+        let concatWidth = 1 + dim + lastDeep
+        // 2. FM: 0.5 * ((Σ_f v)^2 - Σ_f v^2) per item -> [m, D].
+        for i in 0..<m {
+            VectorOps.factorizationMachine(deepIn + i * deepWidth, fields: f, dim: dim, into: fm + i * dim)
+        }
+        // 3. DNN deep_feature.
+        var x = deepIn, xWidth = deepWidth
+        var useA = true
+        func run(_ layers: [PreparedLayer]) {
+            for layer in layers {
+                let out = useA ? bufA : bufB
+                layer.forward(input: x, lda: xWidth, m: m, output: out)
+                x = UnsafePointer(out); xWidth = layer.np; useA.toggle()
+            }
+        }
+        run(net.deep)
+        // 4. Head.
+        if let final = net.final {
+            for i in 0..<m {
+                let row = cat + i * concatWidth
+                row[0] = wide[i]
+                (row + 1).update(from: fm + i * dim, count: dim)
+                (row + 1 + dim).update(from: x + i * xWidth, count: lastDeep)
+            }
+            x = UnsafePointer(cat); xWidth = concatWidth
+            run(final)
+        }
+        let headK = net.headKernel.count
+        net.headKernel.withUnsafeBufferPointer { hk in
+            guard let kp = hk.baseAddress else { return }
+            for i in 0..<m { logits[i] = Gemm.dot(x + i * xWidth, kp, headK) + net.headBias }
+        }
+        if net.final == nil {
+            // logits = wide + sum(fm, axis 1) + deep_logits(deep).
+            for i in 0..<m {
+                var sum: Float = 0
+                for d in 0..<dim { sum += fm[i * dim + d] }
+                logits[i] = wide[i] + sum + logits[i]
+            }
+        }
     }
 
     /// Resolved table access for one column's gather (hoisted out of the per-id loop).
@@ -189,7 +221,22 @@ public final class DeepFMPredictor: Sendable {
             }
             return (kv?.lookup(id).map { UnsafePointer($0) }, false)
         }
+
+        /// Starts loading the cache lines of `id`'s row of a fixed table (key-value rows are
+        /// found by a hash probe, which is itself the load: nothing to do ahead).
+        @inline(__always)
+        func prefetch(_ id: Int64) {
+            guard let fixedBase, dim > 0, id >= 0 && id < Int64(rows) else { return }
+            let row = fixedBase + Int(id) * dim
+            var c = 0
+            while c < dim { odl_prefetch(row + c); c += 16 }
+            odl_prefetch(row + (dim - 1))
+        }
     }
+
+    /// Entries of a column prefetched ahead of the one being summed: enough misses in flight to
+    /// cover the L3/DRAM latency of random rows, few enough to stay within the miss buffers.
+    static let prefetchDistance = 16
 
     /// Fills `wide` [B] and `deepInput` [B, F*D] from the tables (read lock held).
     private func gather(batch: EncodedBatch, tables: [StoredTable], deepInput: UnsafeMutablePointer<Float>,
@@ -203,9 +250,27 @@ public final class DeepFMPredictor: Sendable {
             let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
                 batch.columns[column].ids.withUnsafeBufferPointer { ids in
                     batch.columns[column].weights.withUnsafeBufferPointer { ws in
+                        let entries = Int(off[b]), ahead = Self.prefetchDistance
+                        for e in 0..<min(ahead, entries) { access.prefetch(ids[e]) }
+                        if wd == 1 {
+                            // One float per row: the loop below with `combined` held in a register.
+                            for i in 0..<b {
+                                var sum: Float = 0
+                                for e in Int(off[i])..<Int(off[i + 1]) {
+                                    if e + ahead < entries { access.prefetch(ids[e + ahead]) }
+                                    let (row, out) = access.row(ids[e])
+                                    if out { return ids[e] }
+                                    guard let row else { continue }
+                                    sum += ws[e] * row[0]
+                                }
+                                wide[i] += 0 + sum
+                            }
+                            return nil
+                        }
                         for i in 0..<b {
                             combined.initialize(repeating: 0, count: wd)
                             for e in Int(off[i])..<Int(off[i + 1]) {
+                                if e + ahead < entries { access.prefetch(ids[e + ahead]) }
                                 let (row, out) = access.row(ids[e])
                                 if out { return ids[e] }
                                 guard let row else { continue }
@@ -228,11 +293,14 @@ public final class DeepFMPredictor: Sendable {
             let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
                 batch.columns[column].ids.withUnsafeBufferPointer { ids in
                     batch.columns[column].weights.withUnsafeBufferPointer { ws in
+                        let entries = Int(off[b]), ahead = Self.prefetchDistance
+                        for e in 0..<min(ahead, entries) { access.prefetch(ids[e]) }
                         for i in 0..<b {
                             let dst = deepInput + i * deepWidth + j * d
                             VectorOps.zero(dst, d)
                             var wsum: Float = 0, wsq: Float = 0
                             for e in Int(off[i])..<Int(off[i + 1]) {
+                                if e + ahead < entries { access.prefetch(ids[e + ahead]) }
                                 let w = ws[e]
                                 wsum += w; wsq += w * w
                                 let (row, out) = access.row(ids[e])

@@ -92,24 +92,43 @@ enum Gemm {
         }
         rowBlock = rowEnd
         }
-        // Remaining rows (and batch 1): one row over a whole panel (4 independent fma chains).
-        for i in m6..<m {
-            let ar = a + i * lda
-            var j = 0
-            while j < np {
-                var c0 = load8(bias + j), c1 = load8(bias + j + 8), c2 = load8(bias + j + 16), c3 = load8(bias + j + 24)
-                var wp = w + j * k
-                for kk in 0..<k {
-                    let x = V8(repeating: ar[kk])
-                    c0.addProduct(x, load8(wp)); c1.addProduct(x, load8(wp + 8))
-                    c2.addProduct(x, load8(wp + 16)); c3.addProduct(x, load8(wp + 24))
-                    wp += panelWidth
+        // Remaining rows (and batch 1): one row over a whole panel (4 independent fma chains),
+        // over the nonzero a[kk] only (see GemmAVX512: the same sums for finite weights).
+        if m6 == m { return }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(k, 1)) { nonzero in
+            guard let nz = nonzero.baseAddress else { return }
+            for i in m6..<m {
+                let ar = a + i * lda
+                let count = nonzeroColumns(ar, k, into: nz)
+                var j = 0
+                while j < np {
+                    var c0 = load8(bias + j), c1 = load8(bias + j + 8), c2 = load8(bias + j + 16), c3 = load8(bias + j + 24)
+                    let panel = w + j * k
+                    for t in 0..<count {
+                        let kk = nz[t]
+                        let x = V8(repeating: ar[kk])
+                        let wp = panel + kk * panelWidth
+                        c0.addProduct(x, load8(wp)); c1.addProduct(x, load8(wp + 8))
+                        c2.addProduct(x, load8(wp + 16)); c3.addProduct(x, load8(wp + 24))
+                    }
+                    let r = c + i * ldc + j
+                    store8(c0, r, relu: relu); store8(c1, r + 8, relu: relu); store8(c2, r + 16, relu: relu); store8(c3, r + 24, relu: relu)
+                    j += panelWidth
                 }
-                let r = c + i * ldc + j
-                store8(c0, r, relu: relu); store8(c1, r + 8, relu: relu); store8(c2, r + 16, relu: relu); store8(c3, r + 24, relu: relu)
-                j += panelWidth
             }
         }
+    }
+
+    /// Writes the indices `kk` with `a[kk] != 0` to `nz` in increasing order; returns how many.
+    /// Branch-free (relu zeros fall at random).
+    @inline(__always)
+    static func nonzeroColumns(_ a: UnsafePointer<Float>, _ k: Int, into nz: UnsafeMutablePointer<Int>) -> Int {
+        var n = 0
+        for kk in 0..<k {
+            nz[n] = kk
+            n &+= a[kk] != 0 ? 1 : 0
+        }
+        return n
     }
 
     /// Dot product of `n` floats (vectorised, 16 lanes).

@@ -45,15 +45,36 @@ public enum GemmAVX512 {
             }
             rowBlock = rowEnd
         }
-        for i in blocked..<m {
-            let ar = a + i * lda, cr = c + i * ldc
-            var j = 0
-            while j + 2 * panelWidth <= np {
-                row2(a: ar, k: k, panel: w + j * k, bias: bias + j, relu: relu, c: cr + j)
-                j += 2 * panelWidth
+        if blocked == m { return }
+        // Single rows read each weight once: the product is bound by streaming W. Rows of zeros
+        // (relu outputs) need none of their W rows, so the row kernels run over the nonzero k
+        // only, in increasing order: for finite weights the sums are those of the blocks above
+        // (adding x * w = ±0 changes no sum but the sign of a zero one).
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: max(k, 1)) { nonzero in
+            guard let nz = nonzero.baseAddress else { return }
+            for i in blocked..<m {
+                let ar = a + i * lda, cr = c + i * ldc
+                let count = nonzeroColumns(ar, k, into: nz)
+                var j = 0
+                while j + 2 * panelWidth <= np {
+                    row2(a: ar, nonzero: nz, count: count, k: k, panel: w + j * k, bias: bias + j, relu: relu, c: cr + j)
+                    j += 2 * panelWidth
+                }
+                if j < np { row1(a: ar, nonzero: nz, count: count, panel: w + j * k, bias: bias + j, relu: relu, c: cr + j) }
             }
-            if j < np { row1(a: ar, k: k, panel: w + j * k, bias: bias + j, relu: relu, c: cr + j) }
         }
+    }
+
+    /// Writes the indices `kk` with `a[kk] != 0` to `nz` in increasing order; returns how many.
+    /// Branch-free (relu zeros fall at random).
+    @inline(__always)
+    static func nonzeroColumns(_ a: UnsafePointer<Float>, _ k: Int, into nz: UnsafeMutablePointer<Int>) -> Int {
+        var n = 0
+        for kk in 0..<k {
+            nz[n] = kk
+            n &+= a[kk] != 0 ? 1 : 0
+        }
+        return n
     }
 
     @inline(__always)
@@ -116,32 +137,34 @@ public enum GemmAVX512 {
         store(c30, c + 3 * ldc, relu: relu); store(c31, c + 3 * ldc + 16, relu: relu)
     }
 
-    /// One row over two adjacent panels (64 columns): four independent fma chains.
+    /// One row over two adjacent panels (64 columns), over the `count` nonzero `a[kk]` listed in
+    /// `nonzero`: four independent fma chains.
     @inline(__always)
-    static func row2(a: UnsafePointer<Float>, k: Int, panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                     relu: Bool, c: UnsafeMutablePointer<Float>) {
+    static func row2(a: UnsafePointer<Float>, nonzero: UnsafePointer<Int>, count: Int, k: Int, panel: UnsafePointer<Float>,
+                     bias: UnsafePointer<Float>, relu: Bool, c: UnsafeMutablePointer<Float>) {
         var c0 = load(bias), c1 = load(bias + 16), c2 = load(bias + 32), c3 = load(bias + 48)
-        var wp = panel, wq = panel + k * panelWidth
-        for kk in 0..<k {
+        let second = panel + k * panelWidth
+        for t in 0..<count {
+            let kk = nonzero[t]
             let x = V(repeating: a[kk])
+            let wp = panel + kk * panelWidth, wq = second + kk * panelWidth
             c0.addProduct(x, load(wp)); c1.addProduct(x, load(wp + 16))
             c2.addProduct(x, load(wq)); c3.addProduct(x, load(wq + 16))
-            wp += panelWidth; wq += panelWidth
         }
         store(c0, c, relu: relu); store(c1, c + 16, relu: relu)
         store(c2, c + 32, relu: relu); store(c3, c + 48, relu: relu)
     }
 
-    /// One row over one panel (32 columns).
+    /// One row over one panel (32 columns), over the nonzero `a[kk]` listed in `nonzero`.
     @inline(__always)
-    static func row1(a: UnsafePointer<Float>, k: Int, panel: UnsafePointer<Float>, bias: UnsafePointer<Float>,
-                     relu: Bool, c: UnsafeMutablePointer<Float>) {
+    static func row1(a: UnsafePointer<Float>, nonzero: UnsafePointer<Int>, count: Int, panel: UnsafePointer<Float>,
+                     bias: UnsafePointer<Float>, relu: Bool, c: UnsafeMutablePointer<Float>) {
         var c0 = load(bias), c1 = load(bias + 16)
-        var wp = panel
-        for kk in 0..<k {
+        for t in 0..<count {
+            let kk = nonzero[t]
             let x = V(repeating: a[kk])
+            let wp = panel + kk * panelWidth
             c0.addProduct(x, load(wp)); c1.addProduct(x, load(wp + 16))
-            wp += panelWidth
         }
         store(c0, c, relu: relu); store(c1, c + 16, relu: relu)
     }

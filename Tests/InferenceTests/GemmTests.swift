@@ -63,6 +63,39 @@ final class GemmTests: XCTestCase {
         }
     }
 
+    /// Inputs with many zeros (relu outputs; some -0): the single-row kernels skip them. Both
+    /// kernels still equal a naive product, and a row alone equals the same row computed in a
+    /// block (where nothing is skipped), for one and two panels and an all-zero row.
+    func testSparseRowsMatchBlocks() {
+        var rng = SplitMix(11)
+        func r() -> Float {
+            let v = Float(Int(rng.next() % 2001) - 1000) / 991
+            return v < 0 ? (rng.next() % 4 == 0 ? -0.0 : 0) : v
+        }
+        for (k, n) in [(256, 128), (81, 64), (7, 32), (64, 96)] {
+            let m = 24
+            var a = (0..<(m * k)).map { _ in r() }
+            for kk in 0..<k { a[3 * k + kk] = 0 }
+            let w = (0..<(k * n)).map { _ in r() - 0.25 }
+            let bias = (0..<n).map { _ in r() - 0.25 }
+            let packed = Gemm.pack(w, k: k, n: n, np: n)
+            let reference = multiply(a, m: m, k: k, packed: packed, np: n, bias: bias, relu: true, level: .avx2)
+            for level in levels {
+                XCTAssertEqual(multiply(a, m: m, k: k, packed: packed, np: n, bias: bias, relu: true, level: level), reference, "\(level) k \(k)")
+                for row in [0, 3, 7, 23] {
+                    let x = Array(a[(row * k)..<((row + 1) * k)])
+                    let single = multiply(x, m: 1, k: k, packed: packed, np: n, bias: bias, relu: true, level: level)
+                    XCTAssertEqual(single, Array(reference[(row * n)..<((row + 1) * n)]), "\(level) k \(k) row \(row) alone")
+                    for j in 0..<n {
+                        var s = Double(bias[j])
+                        for kk in 0..<k { s += Double(x[kk]) * Double(w[kk * n + j]) }
+                        XCTAssertEqual(Double(single[j]), max(s, 0), accuracy: 1e-4, "\(level) k \(k) row \(row) column \(j)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Packing places (r, c) at panel c / 32, row r, lane c % 32 and zero-pads the last panel.
     func testPackLayout() {
         let k = 3, n = 40
