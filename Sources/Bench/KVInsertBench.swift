@@ -17,8 +17,11 @@ package struct KVInsertBench {
     package var reps: Int
     package var rowsPerMessage: Int
     package var dim: Int
+    /// Whether a thread predicts (batches of 128, reading the table) while rows are inserted.
+    package var predict: Bool
 
-    package init(initialRows: Int, seconds: Double, reps: Int, rowsPerMessage: Int, dim: Int) {
+    package init(initialRows: Int, seconds: Double, reps: Int, rowsPerMessage: Int, dim: Int, predict: Bool = true) {
+        self.predict = predict
         self.initialRows = initialRows
         self.seconds = seconds
         self.reps = reps
@@ -87,7 +90,7 @@ package struct KVInsertBench {
         let thread = Thread {
             var scratch = PredictScratch()
             var l: [Float] = [], p: [Float] = []
-            while !flags.stop.load(ordering: .relaxed) {
+            while predict && !flags.stop.load(ordering: .relaxed) {
                 if (try? predictor.predict(batch: predictBatch, store: store, scratch: &scratch, logits: &l, probs: &p)) != nil {
                     flags.predictions.add(1, ordering: .relaxed)
                 }
@@ -155,7 +158,7 @@ package struct KVInsertBench {
             "final_rows": store.rowCount(embeddingId: kvTable.id), "build_seconds": buildSeconds,
             "insert_rows_per_s": rate, "insert_reps": insertRates, "rows_inserted": inserted, "rows_updated": updated,
             "memcpy_rows_per_s": copy, "memcpy_reps": memcpyRates, "ratio": copy > 0 ? rate / copy : 0,
-            "predictions_per_s_during_insert": BenchSupport.median(predictRates),
+            "predictions_per_s_during_insert": BenchSupport.median(predictRates), "predicting": predict,
         ])
     }
 }

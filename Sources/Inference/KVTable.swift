@@ -1,5 +1,13 @@
 import ArrayIO
-/// Open-addressing hash index (linear probing) from an Int64 key to a row number.
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Open-addressing hash index (linear probing) from an Int64 key to a row number. Each slot is
+/// two words, key then row (-1 = empty), so a probe touches one cache line; a big index asks
+/// for transparent huge pages (one TLB entry per 2 MiB instead of per 4 KiB). Batches probe
+/// with a look-ahead: the slot of a key a few places ahead is loaded early, so the cache misses
+/// of several keys overlap.
 ///
 /// `@unchecked Sendable`: it owns raw memory. It is mutated only by the single writer of a
 /// ``ParameterStore`` (under its write lock, or before it is published to readers); readers only
@@ -7,25 +15,33 @@ import ArrayIO
 final class KVIndex: @unchecked Sendable {
     let capacity: Int
     let mask: Int
-    let keys: UnsafeMutablePointer<Int64>
-    let rows: UnsafeMutablePointer<Int32>   // -1 = empty slot
+    /// `2 * capacity` words: key, row.
+    private let words: UnsafeMutablePointer<Int64>
+    private let byteCount: Int
     private(set) var count = 0
+    /// Keys probed ahead in batches.
+    static let lookAhead = 8
 
     init(capacity requested: Int) {
         var c = 16
         while c < requested { c <<= 1 }
         capacity = c
         mask = c - 1
-        keys = .allocate(capacity: c)
-        keys.initialize(repeating: 0, count: c)
-        rows = .allocate(capacity: c)
-        rows.initialize(repeating: -1, count: c)
+        byteCount = 16 * c
+        var raw: UnsafeMutableRawPointer?
+        let huge = 2 << 20
+        guard posix_memalign(&raw, byteCount >= huge ? huge : 64, byteCount) == 0, let raw else {
+            fatalError("out of memory: a hash index of \(c) slots (\(16 * c) bytes)")
+        }
+        if byteCount >= huge { _ = madvise(raw, byteCount, Int32(MADV_HUGEPAGE)) }
+        words = raw.bindMemory(to: Int64.self, capacity: 2 * c)
+        for i in 0..<c {
+            words[2 * i] = 0
+            words[2 * i + 1] = -1
+        }
     }
 
-    deinit {
-        keys.deallocate()
-        rows.deallocate()
-    }
+    deinit { free(words) }
 
     @inline(__always)
     static func hash(_ k: Int64) -> Int {
@@ -35,34 +51,57 @@ final class KVIndex: @unchecked Sendable {
         return Int(truncatingIfNeeded: z ^ (z >> 31))
     }
 
+    @inline(__always) func key(at slot: Int) -> Int64 { words[2 * slot] }
+    @inline(__always) func row(at slot: Int) -> Int { Int(words[2 * slot + 1]) }
+    @inline(__always) func setRow(at slot: Int, _ row: Int) { words[2 * slot + 1] = Int64(row) }
+
+    /// Loads the home slot of `key` (its cache line comes in while other work goes on).
+    @inline(__always)
+    func touch(_ key: Int64) -> Int64 { words[2 * (KVIndex.hash(key) & mask) + 1] }
+
     /// Row of `key`, or -1.
     @inline(__always)
     func find(_ key: Int64) -> Int {
         var i = KVIndex.hash(key) & mask
         while true {
-            let r = rows[i]
+            let r = words[2 * i + 1]
             if r < 0 { return -1 }
-            if keys[i] == key { return Int(r) }
+            if words[2 * i] == key { return Int(r) }
             i = (i + 1) & mask
         }
+    }
+
+    /// How many of `n` keys (`key(i)`) are absent, probing with look-ahead.
+    @inline(__always)
+    func countAbsent(_ n: Int, _ key: (Int) -> Int64) -> Int {
+        var absent = 0
+        var sink: Int64 = 0
+        for i in 0..<min(KVIndex.lookAhead, n) { sink &+= touch(key(i)) }
+        for i in 0..<n {
+            if i + KVIndex.lookAhead < n { sink &+= touch(key(i + KVIndex.lookAhead)) }
+            if find(key(i)) < 0 { absent += 1 }
+        }
+        if sink == Int64.min { absent += 0 }  // keeps the look-ahead loads
+        return absent
     }
 
     /// Slot holding `key`, or -1.
     func slot(of key: Int64) -> Int {
         var i = KVIndex.hash(key) & mask
         while true {
-            if rows[i] < 0 { return -1 }
-            if keys[i] == key { return i }
+            if words[2 * i + 1] < 0 { return -1 }
+            if words[2 * i] == key { return i }
             i = (i + 1) & mask
         }
     }
 
     /// Inserts a key known to be absent. The caller keeps the load factor below 1.
+    @inline(__always)
     func insertNew(_ key: Int64, row: Int) {
         var i = KVIndex.hash(key) & mask
-        while rows[i] >= 0 { i = (i + 1) & mask }
-        keys[i] = key
-        rows[i] = Int32(truncatingIfNeeded: row)
+        while words[2 * i + 1] >= 0 { i = (i + 1) & mask }
+        words[2 * i] = key
+        words[2 * i + 1] = Int64(row)
         count += 1
     }
 
@@ -72,14 +111,14 @@ final class KVIndex: @unchecked Sendable {
     func upsert(_ key: Int64, row: Int) -> Int {
         var i = KVIndex.hash(key) & mask
         while true {
-            let r = rows[i]
+            let r = words[2 * i + 1]
             if r < 0 {
-                keys[i] = key
-                rows[i] = Int32(truncatingIfNeeded: row)
+                words[2 * i] = key
+                words[2 * i + 1] = Int64(row)
                 count += 1
                 return -1
             }
-            if keys[i] == key { return Int(r) }
+            if words[2 * i] == key { return Int(r) }
             i = (i + 1) & mask
         }
     }
@@ -87,10 +126,28 @@ final class KVIndex: @unchecked Sendable {
     /// Whether `extra` more keys fit under the 0.7 load factor.
     func fits(_ extra: Int) -> Bool { (count + extra) * 10 <= capacity * 7 }
 
-    /// A larger copy holding every key of `self` plus room for `extra` more.
+    /// A larger copy holding every key of `self` plus room for `extra` more (at least twice the
+    /// capacity). Re-inserts in batches with look-ahead.
     func grown(forAdditional extra: Int) -> KVIndex {
-        let next = KVIndex(capacity: (count + extra) * 10 / 7 + 16)
-        for i in 0..<capacity where rows[i] >= 0 { next.insertNew(keys[i], row: Int(rows[i])) }
+        let next = KVIndex(capacity: max((count + extra) * 10 / 7 + 16, 2 * capacity))
+        var pendingKeys: [Int64] = []
+        var pendingRows: [Int] = []
+        pendingKeys.reserveCapacity(64)
+        pendingRows.reserveCapacity(64)
+        var sink: Int64 = 0
+        func flush() {
+            for k in pendingKeys { sink &+= next.touch(k) }
+            for (k, r) in zip(pendingKeys, pendingRows) { next.insertNew(k, row: r) }
+            pendingKeys.removeAll(keepingCapacity: true)
+            pendingRows.removeAll(keepingCapacity: true)
+        }
+        for i in 0..<capacity where words[2 * i + 1] >= 0 {
+            pendingKeys.append(words[2 * i])
+            pendingRows.append(Int(words[2 * i + 1]))
+            if pendingKeys.count == 64 { flush() }
+        }
+        flush()
+        if sink == Int64.min { next.count += 0 }
         return next
     }
 }
@@ -152,7 +209,7 @@ package final class KVTable: @unchecked Sendable {
         index = KVIndex(capacity: keys.count * 10 / 7 + 16)
         for (r, k) in keys.enumerated() {
             let slot = index.slot(of: k)
-            if slot >= 0 { index.rows[slot] = Int32(truncatingIfNeeded: r) } else { index.insertNew(k, row: r) }
+            if slot >= 0 { index.setRow(at: slot, r) } else { index.insertNew(k, row: r) }
         }
         keyCount = index.count
     }

@@ -206,8 +206,7 @@ public final class ParameterStore: @unchecked Sendable {
             var newKeys: [Int: Int] = [:]
             for b in s.blocks {
                 if case .keyValue(let t) = tables[Int(b.embeddingId)] {
-                    var n = 0
-                    for k in b.keys where t.index.find(k) < 0 { n += 1 }
+                    let n = b.keys.withUnsafeBufferPointer { keys in t.index.countAbsent(keys.count) { keys[$0] } }
                     newKeys[Int(b.embeddingId), default: 0] += n
                 }
             }
@@ -269,8 +268,7 @@ public final class ParameterStore: @unchecked Sendable {
                         }
                     }
                 case .keyValue(let t):
-                    var n = 0
-                    for i in 0..<b.keyCount where t.index.find(layout.key(bytes, b, i)) < 0 { n += 1 }
+                    let n = t.index.countAbsent(b.keyCount) { layout.key(bytes, b, $0) }
                     if n > 0 { newKeys[Int(b.embeddingId), default: 0] += n }
                 }
             }

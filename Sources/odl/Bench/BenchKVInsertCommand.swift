@@ -18,7 +18,11 @@ struct BenchKVInsertCommand: ParsableCommand {
     @Option(name: .long, help: "Embedding width.")
     var dim: Int = 16
 
+    @Flag(name: .long, inversion: .prefixedNo, help: "Predict on another thread while inserting.")
+    var predict = true
+
     func run() throws {
-        try KVInsertBench(initialRows: initialRows, seconds: seconds, reps: reps, rowsPerMessage: rowsPerMessage, dim: dim).run()
+        try KVInsertBench(initialRows: initialRows, seconds: seconds, reps: reps, rowsPerMessage: rowsPerMessage, dim: dim,
+                          predict: predict).run()
     }
 }
