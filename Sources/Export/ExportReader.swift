@@ -151,7 +151,13 @@ public enum ExportReader {
     /// key-value values are memory-mapped privately when `mapTables` (no copy; pages load on
     /// first touch; updates write private copies). `embeddingDir` (local path or http(s) URL)
     /// overrides `<version>/embeddings`; downloaded files are mapped and then unlinked.
+    /// A key-value table of at least `sortedKVMinRows` rows whose keys file is sorted strictly
+    /// ascending (and uncompressed, with `mapTables`) is served from read-only maps of its files
+    /// through a ``SortedKeyBase`` (no in-memory hash index of its rows: tables bigger than RAM).
+    public static let defaultSortedKVMinRows = 1 << 24
+
     public static func loadStore(_ dir: String, spec: ModelSpec, embeddingDir: String? = nil, mapTables: Bool = true,
+                                 sortedKVMinRows: Int = defaultSortedKVMinRows,
                                  http: HTTPBlob = HTTPBlob()) throws(ExportError) -> ParameterStore {
         let manifest = try readManifest(dir)
         try validate(manifest, spec: spec)
@@ -189,6 +195,10 @@ public enum ExportReader {
                 defer { if kt { unlink(kp) } }
                 let (vp, vt) = try locate(embBase, stem: "\(e.id).values", http: http, scratch: scratch)
                 defer { if vt { unlink(vp) } }
+                if mapTables, let table = try sortedTable(keysPath: kp, valuesPath: vp, embedding: e, minRows: sortedKVMinRows) {
+                    tables.append(.keyValue(table))
+                    continue
+                }
                 let keys: (shape: [Int], values: [Int64])
                 let values: (shape: [Int], buffer: FloatBuffer)
                 do {
@@ -205,6 +215,25 @@ public enum ExportReader {
         do { return try ParameterStore(spec: spec, dense: dense, tables: tables) } catch {
             throw .mismatch(path: v, reason: error.description)
         }
+    }
+
+    /// The table over read-only maps of `keysPath`/`valuesPath` when the keys are sorted and
+    /// there are at least `minRows` of them; nil to load it the ordinary way.
+    static func sortedTable(keysPath: String, valuesPath: String, embedding e: EmbeddingSpec,
+                            minRows: Int) throws(ExportError) -> KVTable? {
+        guard !keysPath.hasSuffix(".gz"), !valuesPath.hasSuffix(".gz") else { return nil }
+        let header: NpyHeader
+        do { header = try Npy.readHeader(path: keysPath) } catch { throw ExportError(error) }
+        guard header.shape.count == 1, header.elementCount >= minRows, header.dtype == .int64 else { return nil }
+        let keys: ReadOnlyMap, values: ReadOnlyMap
+        do {
+            keys = try ReadOnlyMap(npy: keysPath, dtype: .int64)
+            values = try ReadOnlyMap(npy: valuesPath, dtype: .float32)
+        } catch { throw ExportError(error) }
+        guard values.header.shape == [header.elementCount, e.dim] else {
+            throw .mismatch(path: valuesPath, reason: "\(e.name) values have shape \(values.header.shape), need [\(header.elementCount), \(e.dim)]")
+        }
+        return SortedKeyBase(keys: keys, values: values, dim: e.dim).map { KVTable(sorted: $0) }
     }
 
     /// Validates and loads `dir` into plain arrays (a copy).

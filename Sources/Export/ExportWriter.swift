@@ -54,8 +54,11 @@ public enum ExportWriter {
                     guard e.rows == nil, e.dim == dim, values.count == keys.count * dim else {
                         throw ExportError.mismatch(path: versionDir, reason: "\(e.name): key-value table does not fit the model")
                     }
-                    try Npy.write(keys, shape: [keys.count], to: embLocal + "/\(e.id).keys\(ext)")
-                    try Npy.write(values, shape: [keys.count, dim], to: embLocal + "/\(e.id).values\(ext)")
+                    // A big table's rows go in key order, so it can be served from maps of these files
+                    // (SortedKeyBase); smaller ones keep their order (what a reload gives back).
+                    let (sortedKeys, sortedValues) = keys.count >= sortKVMinRows ? sortedByKey(keys: keys, values: values, dim: dim) : (keys, values)
+                    try Npy.write(sortedKeys, shape: [keys.count], to: embLocal + "/\(e.id).keys\(ext)")
+                    try Npy.write(sortedValues, shape: [keys.count, dim], to: embLocal + "/\(e.id).values\(ext)")
                     written += ["\(e.id).keys\(ext)", "\(e.id).values\(ext)"]
                 }
             }
@@ -84,6 +87,26 @@ public enum ExportWriter {
 
     /// Writes the metadata files into `dir`: pipeline.config, fg.json, DENSE_UPDATE_VARIABLES,
     /// embed_name_to_ids.txt, kafka.txt, incr_update.txt, signature.json, export_info.json.
+    /// Key-value tables of at least this many rows are written in key order.
+    public static let sortKVMinRows = ExportReader.defaultSortedKVMinRows
+
+    /// Key-value rows reordered by ascending key (a stable sort: of a repeated key the last
+    /// row still wins on load). Already sorted rows are returned as they are.
+    static func sortedByKey(keys: [Int64], values: [Float], dim: Int) -> ([Int64], [Float]) {
+        var sorted = true
+        for i in keys.indices.dropFirst() where keys[i] < keys[i - 1] { sorted = false; break }
+        if sorted { return (keys, values) }
+        let order = keys.indices.sorted { keys[$0] != keys[$1] ? keys[$0] < keys[$1] : $0 < $1 }
+        var outValues = [Float](repeating: 0, count: values.count)
+        outValues.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                guard let o = out.baseAddress, let src = v.baseAddress else { return }
+                for (to, from) in order.enumerated() { (o + to * dim).update(from: src + from * dim, count: dim) }
+            }
+        }
+        return (order.map { keys[$0] }, outValues)
+    }
+
     public static func writeMetadata(dir: String, spec: ModelSpec, pipelineConfig: String, fgJSON: String? = nil,
                                      kafka: KafkaInfo? = nil, incrUpdate: IncrUpdateInfo? = nil,
                                      globalStep: Int64? = nil) throws(ExportError) {

@@ -114,6 +114,8 @@ public final class DeepFMPredictor: Sendable {
             guard let base = arena.baseAddress else { return .success(()) }
             let deepIn = base, wide = base + oWide, fm = base + oFM
             let bufA = base + oA, bufB = base + oB, cat = base + oCat, comb = base + oComb
+            // 0. Tables bigger than memory: start reading the pages this batch needs, in parallel.
+            if store.hasSortedBase { prefetchSortedBases(batch: batch, tables: store.tables) }
             // 1. Under the read lock: the dense snapshot and every embedding row this batch needs.
             let gathered = store.withReadAccess { (dense, tables) -> Result<DenseSnapshot, PredictError> in
                 do throws(PredictError) {
@@ -199,6 +201,15 @@ public final class DeepFMPredictor: Sendable {
         }
     }
 
+    /// Starts the page reads of every id whose table has a sorted, memory-mapped base (no lock:
+    /// the base is immutable), so the gather waits about two disk reads, not two per id.
+    private func prefetchSortedBases(batch: EncodedBatch, tables: [StoredTable]) {
+        for (column, table) in wideLookups.map({ ($0.column, $0.table) }) + deepLookups.map({ ($0.column, $0.table) }) {
+            guard case .keyValue(let kv) = tables[table], kv.sorted != nil else { continue }
+            batch.columns[column].ids.withUnsafeBufferPointer { kv.prefetch($0) }
+        }
+    }
+
     /// Resolved table access for one column's gather (hoisted out of the per-id loop).
     private struct TableAccess {
         let fixedBase: UnsafePointer<Float>?
@@ -219,7 +230,7 @@ public final class DeepFMPredictor: Sendable {
                 guard id >= 0 && id < Int64(rows) else { return (nil, true) }
                 return (fixedBase + Int(id) * dim, false)
             }
-            return (kv?.lookup(id).map { UnsafePointer($0) }, false)
+            return (kv?.lookup(id), false)
         }
 
         /// Starts loading the cache lines of `id`'s row of a fixed table (key-value rows are

@@ -1,5 +1,13 @@
 import ArrayIO
-/// Open-addressing hash index (linear probing) from an Int64 key to a row number.
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
+
+/// Open-addressing hash index (linear probing) from an Int64 key to a row number. Each slot is
+/// two words, key then row (-1 = empty), so a probe touches one cache line; a big index asks
+/// for transparent huge pages (one TLB entry per 2 MiB instead of per 4 KiB). Batches probe
+/// with a look-ahead: the slot of a key a few places ahead is loaded early, so the cache misses
+/// of several keys overlap.
 ///
 /// `@unchecked Sendable`: it owns raw memory. It is mutated only by the single writer of a
 /// ``ParameterStore`` (under its write lock, or before it is published to readers); readers only
@@ -7,25 +15,33 @@ import ArrayIO
 final class KVIndex: @unchecked Sendable {
     let capacity: Int
     let mask: Int
-    let keys: UnsafeMutablePointer<Int64>
-    let rows: UnsafeMutablePointer<Int32>   // -1 = empty slot
+    /// `2 * capacity` words: key, row.
+    private let words: UnsafeMutablePointer<Int64>
+    private let byteCount: Int
     private(set) var count = 0
+    /// Keys probed ahead in batches.
+    static let lookAhead = 8
 
     init(capacity requested: Int) {
         var c = 16
         while c < requested { c <<= 1 }
         capacity = c
         mask = c - 1
-        keys = .allocate(capacity: c)
-        keys.initialize(repeating: 0, count: c)
-        rows = .allocate(capacity: c)
-        rows.initialize(repeating: -1, count: c)
+        byteCount = 16 * c
+        var raw: UnsafeMutableRawPointer?
+        let huge = 2 << 20
+        guard posix_memalign(&raw, byteCount >= huge ? huge : 64, byteCount) == 0, let raw else {
+            fatalError("out of memory: a hash index of \(c) slots (\(16 * c) bytes)")
+        }
+        if byteCount >= huge { _ = madvise(raw, byteCount, Int32(MADV_HUGEPAGE)) }
+        words = raw.bindMemory(to: Int64.self, capacity: 2 * c)
+        for i in 0..<c {
+            words[2 * i] = 0
+            words[2 * i + 1] = -1
+        }
     }
 
-    deinit {
-        keys.deallocate()
-        rows.deallocate()
-    }
+    deinit { free(words) }
 
     @inline(__always)
     static func hash(_ k: Int64) -> Int {
@@ -35,147 +51,288 @@ final class KVIndex: @unchecked Sendable {
         return Int(truncatingIfNeeded: z ^ (z >> 31))
     }
 
+    @inline(__always) func key(at slot: Int) -> Int64 { words[2 * slot] }
+    @inline(__always) func row(at slot: Int) -> Int { Int(words[2 * slot + 1]) }
+    @inline(__always) func setRow(at slot: Int, _ row: Int) { words[2 * slot + 1] = Int64(row) }
+
+    /// Loads the home slot of `key` (its cache line comes in while other work goes on).
+    @inline(__always)
+    func touch(_ key: Int64) -> Int64 { words[2 * (KVIndex.hash(key) & mask) + 1] }
+
     /// Row of `key`, or -1.
     @inline(__always)
     func find(_ key: Int64) -> Int {
         var i = KVIndex.hash(key) & mask
         while true {
-            let r = rows[i]
+            let r = words[2 * i + 1]
             if r < 0 { return -1 }
-            if keys[i] == key { return Int(r) }
+            if words[2 * i] == key { return Int(r) }
             i = (i + 1) & mask
         }
+    }
+
+    /// How many of `n` keys (`key(i)`) are absent, probing with look-ahead.
+    @inline(__always)
+    func countAbsent(_ n: Int, _ key: (Int) -> Int64) -> Int {
+        var absent = 0
+        var sink: Int64 = 0
+        for i in 0..<min(KVIndex.lookAhead, n) { sink &+= touch(key(i)) }
+        for i in 0..<n {
+            if i + KVIndex.lookAhead < n { sink &+= touch(key(i + KVIndex.lookAhead)) }
+            if find(key(i)) < 0 { absent += 1 }
+        }
+        if sink == Int64.min { absent += 0 }  // keeps the look-ahead loads
+        return absent
     }
 
     /// Slot holding `key`, or -1.
     func slot(of key: Int64) -> Int {
         var i = KVIndex.hash(key) & mask
         while true {
-            if rows[i] < 0 { return -1 }
-            if keys[i] == key { return i }
+            if words[2 * i + 1] < 0 { return -1 }
+            if words[2 * i] == key { return i }
             i = (i + 1) & mask
         }
     }
 
     /// Inserts a key known to be absent. The caller keeps the load factor below 1.
+    @inline(__always)
     func insertNew(_ key: Int64, row: Int) {
         var i = KVIndex.hash(key) & mask
-        while rows[i] >= 0 { i = (i + 1) & mask }
-        keys[i] = key
-        rows[i] = Int32(truncatingIfNeeded: row)
+        while words[2 * i + 1] >= 0 { i = (i + 1) & mask }
+        words[2 * i] = key
+        words[2 * i + 1] = Int64(row)
         count += 1
+    }
+
+    /// Row of `key` if present; otherwise inserts `key` with `row` and returns -1 (one probe
+    /// sequence). The caller keeps the load factor below 1.
+    @inline(__always)
+    func upsert(_ key: Int64, row: Int) -> Int {
+        var i = KVIndex.hash(key) & mask
+        while true {
+            let r = words[2 * i + 1]
+            if r < 0 {
+                words[2 * i] = key
+                words[2 * i + 1] = Int64(row)
+                count += 1
+                return -1
+            }
+            if words[2 * i] == key { return Int(r) }
+            i = (i + 1) & mask
+        }
     }
 
     /// Whether `extra` more keys fit under the 0.7 load factor.
     func fits(_ extra: Int) -> Bool { (count + extra) * 10 <= capacity * 7 }
 
-    /// A larger copy holding every key of `self` plus room for `extra` more.
+    /// A larger copy holding every key of `self` plus room for `extra` more (at least twice the
+    /// capacity). Re-inserts in batches with look-ahead.
     func grown(forAdditional extra: Int) -> KVIndex {
-        let next = KVIndex(capacity: (count + extra) * 10 / 7 + 16)
-        for i in 0..<capacity where rows[i] >= 0 { next.insertNew(keys[i], row: Int(rows[i])) }
+        let next = KVIndex(capacity: max((count + extra) * 10 / 7 + 16, 2 * capacity))
+        var pendingKeys: [Int64] = []
+        var pendingRows: [Int] = []
+        pendingKeys.reserveCapacity(64)
+        pendingRows.reserveCapacity(64)
+        var sink: Int64 = 0
+        func flush() {
+            for k in pendingKeys { sink &+= next.touch(k) }
+            for (k, r) in zip(pendingKeys, pendingRows) { next.insertNew(k, row: r) }
+            pendingKeys.removeAll(keepingCapacity: true)
+            pendingRows.removeAll(keepingCapacity: true)
+        }
+        for i in 0..<capacity where words[2 * i + 1] >= 0 {
+            pendingKeys.append(words[2 * i])
+            pendingRows.append(Int(words[2 * i + 1]))
+            if pendingKeys.count == 64 { flush() }
+        }
+        flush()
+        if sink == Int64.min { next.count += 0 }
         return next
     }
 }
 
-/// Storage of a key-value table: rows never move once written. Rows `0..<baseRows` live in
-/// `base` (typically a private memory map of the exported values), later rows in fixed-size
-/// heap chunks appended as keys are inserted.
+/// Rows appended to a key-value table after its base: `KVTable.chunkRows` rows of values and
+/// their keys, allocated by the writer outside the write lock and never moved.
+///
+/// `@unchecked Sendable`: owns raw memory written only by the ``ParameterStore`` writer under
+/// its write lock; readers read it under the read lock.
+final class KVChunk: @unchecked Sendable {
+    let values: FloatBuffer
+    let keys: UnsafeMutablePointer<Int64>
+
+    init(dim: Int) {
+        values = FloatBuffer(zeroed: KVTable.chunkRows * dim)
+        keys = .allocate(capacity: KVTable.chunkRows)
+        keys.initialize(repeating: 0, count: KVTable.chunkRows)
+    }
+
+    deinit { keys.deallocate() }
+}
+
+/// Storage of a key-value table: rows never move once written. Rows `0..<baseRows` are the
+/// base: in memory or a private memory map of the exported values, indexed by the in-memory
+/// hash index; or, for a table with sorted keys too big for that (``SortedKeyBase``), read-only
+/// maps searched through fences. Later rows live in fixed-size chunks appended as keys are
+/// inserted, indexed by the hash index. Over a sorted base, an update of a base key writes a
+/// new chunk row that shadows the base row (the base is never written).
 ///
 /// `@unchecked Sendable`: mutated only by the single writer of a ``ParameterStore`` under its
 /// write lock (or before publication); readers use it under the read lock.
 package final class KVTable: @unchecked Sendable {
     static let chunkRows = 65_536
     let dim: Int
-    let base: FloatBuffer
+    /// Base values (hashed base), or nil over a sorted base.
+    let base: FloatBuffer?
+    /// The sorted, memory-mapped base, or nil.
+    let sorted: SortedKeyBase?
     let baseRows: Int
-    private(set) var chunks: [FloatBuffer] = []
+    /// Keys of the base rows (hashed base only).
+    private let baseKeys: [Int64]
+    private(set) var chunks: [KVChunk] = []
     private(set) var index: KVIndex
-    /// Key of each row, in row order.
-    private(set) var rowKeys: [Int64]
+    /// Rows appended after the base.
+    private(set) var extraRows = 0
+    /// Keys reachable (a key counts once however many rows it had).
+    private(set) var keyCount: Int
 
-    var rowCount: Int { rowKeys.count }
+    var rowCount: Int { baseRows + extraRows }
 
     /// Table holding `keys` with values `values` (`keys.count * dim` floats, adopted, not copied).
     /// A repeated key keeps its last row's values (its earlier rows become unreachable).
     package init(dim: Int, keys: [Int64], values: FloatBuffer) {
         self.dim = dim
         base = values
+        sorted = nil
         baseRows = keys.count
-        rowKeys = keys
+        baseKeys = keys
         index = KVIndex(capacity: keys.count * 10 / 7 + 16)
         for (r, k) in keys.enumerated() {
             let slot = index.slot(of: k)
-            if slot >= 0 { index.rows[slot] = Int32(truncatingIfNeeded: r) } else { index.insertNew(k, row: r) }
+            if slot >= 0 { index.setRow(at: slot, r) } else { index.insertNew(k, row: r) }
         }
+        keyCount = index.count
+    }
+
+    /// Table over a sorted memory-mapped base (no hash index of the base rows).
+    package init(sorted: SortedKeyBase) {
+        dim = sorted.dim
+        base = nil
+        self.sorted = sorted
+        baseRows = sorted.count
+        baseKeys = []
+        index = KVIndex(capacity: 16)
+        keyCount = sorted.count
+    }
+
+    /// Key of row `row` (any row below ``rowCount``).
+    func key(ofRow row: Int) -> Int64 {
+        if row >= baseRows {
+            let r = row - baseRows
+            return chunks[r / KVTable.chunkRows].keys[r % KVTable.chunkRows]
+        }
+        if let sorted { return sorted.keys[row] }
+        return baseKeys[row]
     }
 
     @inline(__always)
     func rowPointer(_ row: Int) -> UnsafeMutablePointer<Float> {
-        if row < baseRows { return base.pointer + row * dim }
+        if row < baseRows {
+            if let base { return base.pointer + row * dim }
+            // Read-only memory: only readers get base rows of a sorted base (``set`` never writes them).
+            return UnsafeMutablePointer(mutating: sorted.unsafelyUnwrapped.values(row))
+        }
         let r = row - baseRows
-        return chunks[r / KVTable.chunkRows].pointer + (r % KVTable.chunkRows) * dim
+        return chunks[r / KVTable.chunkRows].values.pointer + (r % KVTable.chunkRows) * dim
     }
 
     /// Row values of `key`, nil when absent.
     @inline(__always)
-    func lookup(_ key: Int64) -> UnsafeMutablePointer<Float>? {
+    func lookup(_ key: Int64) -> UnsafePointer<Float>? {
         let r = index.find(key)
-        return r < 0 ? nil : rowPointer(r)
+        if r >= 0 { return UnsafePointer(rowPointer(r)) }
+        if let sorted {
+            let b = sorted.find(key)
+            if b >= 0 { return sorted.values(b) }
+        }
+        return nil
     }
 
     /// Writer side, outside the lock: what `insert` will need for `newKeys` more rows.
-    func prepare(newKeys: Int) -> (index: KVIndex?, chunks: [FloatBuffer]) {
+    func prepare(newKeys: Int) -> (index: KVIndex?, chunks: [KVChunk]) {
         let idx = index.fits(newKeys) ? nil : index.grown(forAdditional: newKeys)
         var capacityRows = baseRows + chunks.count * KVTable.chunkRows
-        var extra: [FloatBuffer] = []
+        var extra: [KVChunk] = []
         while capacityRows < rowCount + newKeys {
-            extra.append(FloatBuffer(zeroed: KVTable.chunkRows * dim))
+            extra.append(KVChunk(dim: dim))
             capacityRows += KVTable.chunkRows
         }
         return (idx, extra)
     }
 
     /// Writer side, under the write lock: install what `prepare` built.
-    func install(index newIndex: KVIndex?, chunks extra: [FloatBuffer]) {
+    func install(index newIndex: KVIndex?, chunks extra: [KVChunk]) {
         if let newIndex { index = newIndex }
         chunks.append(contentsOf: extra)
     }
 
+    /// Writer side, under the write lock: the row `key`'s values go to, appending a row (and
+    /// indexing it) when the key has none in the hash index. `inserted` is true for a key the
+    /// table did not hold at all. Requires room prepared by `prepare`/`install`.
+    @inline(__always)
+    private func destination(_ key: Int64) -> (row: UnsafeMutablePointer<Float>, inserted: Bool) {
+        let row = rowCount
+        let existing = index.upsert(key, row: row)
+        if existing >= 0 { return (rowPointer(existing), false) }
+        let r = row - baseRows
+        chunks[r / KVTable.chunkRows].keys[r % KVTable.chunkRows] = key
+        extraRows += 1
+        let inserted = sorted.map { $0.find(key) < 0 } ?? true
+        if inserted { keyCount += 1 }
+        return (rowPointer(row), inserted)
+    }
+
     /// Writer side, under the write lock: set `key`'s row (inserting it). Returns true when inserted.
-    /// Requires room prepared by `prepare`/`install`.
     @inline(__always)
     func set(_ key: Int64, values: UnsafePointer<Float>) -> Bool {
-        let r = index.find(key)
-        if r >= 0 {
-            rowPointer(r).update(from: values, count: dim)
-            return false
-        }
-        let row = rowKeys.count
-        rowKeys.append(key)
-        index.insertNew(key, row: row)
-        rowPointer(row).update(from: values, count: dim)
-        return true
+        let d = destination(key)
+        d.row.update(from: values, count: dim)
+        return d.inserted
     }
 
     /// Like `set(_:values:)` with the row's `dim` floats read from possibly unaligned bytes.
     @inline(__always)
     func set(_ key: Int64, raw: UnsafeRawPointer) -> Bool {
-        let r = index.find(key)
-        let inserted = r < 0
-        let row = inserted ? rowKeys.count : r
-        if inserted {
-            rowKeys.append(key)
-            index.insertNew(key, row: row)
-        }
-        UnsafeMutableRawPointer(rowPointer(row)).copyMemory(from: raw, byteCount: 4 * dim)
-        return inserted
+        let d = destination(key)
+        UnsafeMutableRawPointer(d.row).copyMemory(from: raw, byteCount: 4 * dim)
+        return d.inserted
     }
 
-    /// Rows currently reachable through the index (a key's latest row), in row order.
+    /// Rows currently reachable (a key's latest row), in row order.
     func liveRows() -> [(key: Int64, row: Int)] {
         var out: [(Int64, Int)] = []
-        out.reserveCapacity(index.count)
-        for (r, k) in rowKeys.enumerated() where index.find(k) == r { out.append((k, r)) }
+        out.reserveCapacity(keyCount)
+        for r in 0..<rowCount {
+            let k = key(ofRow: r)
+            let f = index.find(k)
+            if f == r || (f < 0 && sorted != nil && r < baseRows) { out.append((k, r)) }
+        }
         return out
     }
+
+    /// Appended rows currently reachable, in row order (over a sorted base: the updated and inserted rows).
+    func liveExtraRows() -> [(key: Int64, row: Int)] {
+        var out: [(Int64, Int)] = []
+        for r in baseRows..<rowCount {
+            let k = key(ofRow: r)
+            if index.find(k) == r { out.append((k, r)) }
+        }
+        return out
+    }
+
+    /// Starts reading the base pages `ids` need (sorted base only; no lock needed: the base is immutable).
+    func prefetch(_ ids: UnsafeBufferPointer<Int64>) { sorted?.prefetch(ids) }
+
+    /// Drops the mapped base pages from the process (sorted base only); returns the bytes released.
+    func releaseMappedPages() -> Int { sorted?.release() ?? 0 }
 }

@@ -60,6 +60,8 @@ public final class ParameterStore: @unchecked Sendable {
     private let writer = Mutex<Void>(())
     private var dense: DenseSnapshot
     let tables: [StoredTable]
+    /// Whether any key-value table has a sorted, memory-mapped base (``SortedKeyBase``).
+    public let hasSortedBase: Bool
     /// Test hook: apply sparse rows without the write lock (negative control of the
     /// concurrency test only; never set elsewhere).
     nonisolated(unsafe) var skipWriteLockForTesting = false
@@ -108,6 +110,7 @@ public final class ParameterStore: @unchecked Sendable {
         self.specFingerprint = spec.parameterFingerprint
         self.dense = DenseSnapshot(spec: spec, values: dense)
         self.tables = tables
+        hasSortedBase = tables.contains { if case .keyValue(let t) = $0 { return t.sorted != nil } else { return false } }
     }
 
     // MARK: reading
@@ -155,7 +158,7 @@ public final class ParameterStore: @unchecked Sendable {
         return lock.withReadLock {
             switch tables[embeddingId] {
             case .fixed(let t): return t.rows
-            case .keyValue(let t): return t.index.count
+            case .keyValue(let t): return t.keyCount
             }
         }
     }
@@ -165,8 +168,19 @@ public final class ParameterStore: @unchecked Sendable {
         guard embeddingId >= 0 && embeddingId < tables.count else { return false }
         switch tables[embeddingId] {
         case .fixed(let t): return t.buffer.isMapped
-        case .keyValue(let t): return t.base.isMapped
+        case .keyValue(let t): return t.base?.isMapped ?? true
         }
+    }
+
+    /// Drops the pages of every sorted, memory-mapped key-value base from the process's
+    /// resident memory (nothing is lost: they are read-only file pages; later lookups read them
+    /// again, from the page cache while it holds them). No lock: the bases are immutable.
+    /// Returns the bytes of mapping released.
+    @discardableResult
+    public func releaseMappedPages() -> Int {
+        var bytes = 0
+        for case .keyValue(let t) in tables { bytes += t.releaseMappedPages() }
+        return bytes
     }
 
     // MARK: writing
@@ -192,12 +206,11 @@ public final class ParameterStore: @unchecked Sendable {
             var newKeys: [Int: Int] = [:]
             for b in s.blocks {
                 if case .keyValue(let t) = tables[Int(b.embeddingId)] {
-                    var n = 0
-                    for k in b.keys where t.index.find(k) < 0 { n += 1 }
+                    let n = b.keys.withUnsafeBufferPointer { keys in t.index.countAbsent(keys.count) { keys[$0] } }
                     newKeys[Int(b.embeddingId), default: 0] += n
                 }
             }
-            var prepared: [(KVTable, KVIndex?, [FloatBuffer])] = []
+            var prepared: [(KVTable, KVIndex?, [KVChunk])] = []
             for (id, n) in newKeys where n > 0 {
                 if case .keyValue(let t) = tables[id] {
                     let p = t.prepare(newKeys: n)
@@ -255,12 +268,11 @@ public final class ParameterStore: @unchecked Sendable {
                         }
                     }
                 case .keyValue(let t):
-                    var n = 0
-                    for i in 0..<b.keyCount where t.index.find(layout.key(bytes, b, i)) < 0 { n += 1 }
+                    let n = t.index.countAbsent(b.keyCount) { layout.key(bytes, b, $0) }
                     if n > 0 { newKeys[Int(b.embeddingId), default: 0] += n }
                 }
             }
-            var prepared: [(KVTable, KVIndex?, [FloatBuffer])] = []
+            var prepared: [(KVTable, KVIndex?, [KVChunk])] = []
             for (id, n) in newKeys {
                 if case .keyValue(let t) = tables[id] {
                     let p = t.prepare(newKeys: n)
@@ -322,7 +334,8 @@ public final class ParameterStore: @unchecked Sendable {
     // MARK: whole-store views
 
     /// A 64-bit digest of every parameter value (dense in id order; fixed tables row by row;
-    /// key-value tables as an order-independent sum over (key, row) pairs), for bit-exact
+    /// key-value tables as an order-independent sum over (key, row) pairs; of a sorted
+    /// memory-mapped base only its size and fences, see ``SortedKeyBase``), for bit-exact
     /// comparisons after restart or replay. Holds the read lock for the whole pass (about
     /// 0.2-0.7 s per GB), delaying the writer and, behind it, new predictions: not for a hot path.
     public func checksum() -> UInt64 {
@@ -336,13 +349,19 @@ public final class ParameterStore: @unchecked Sendable {
                     h.mix(floats: f.buffer.buffer)
                 case .keyValue(let kv):
                     var sum: UInt64 = 0
-                    for (key, row) in kv.liveRows() {
+                    if let sorted = kv.sorted {
+                        // Reading every base value would read the whole file: the base counts by its
+                        // size and fences (every 512th key); the rows updates wrote count in full.
+                        h.mix(UInt64(sorted.count)); h.mix(UInt64(sorted.fences.count))
+                        for f in sorted.fences { h.mix(UInt64(bitPattern: f)) }
+                    }
+                    for (key, row) in (kv.sorted == nil ? kv.liveRows() : kv.liveExtraRows()) {
                         var r = Digest()
                         r.mix(UInt64(bitPattern: key))
                         r.mix(floats: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim))
                         sum &+= r.finish()
                     }
-                    h.mix(UInt64(kv.index.count)); h.mix(sum)
+                    h.mix(UInt64(kv.keyCount)); h.mix(sum)
                 }
             }
             return h.finish()

@@ -16,7 +16,9 @@ public struct LoadedModel: Sendable {
     /// load every parameter. Errors name the file at fault.
     /// An EasyRec SavedModel export (`saved_model.pb`) is converted once into odl's format in a
     /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
-    public static func load(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
+    /// `sortedKVMinRows`: see ``ServeOptions/sortedKVMinRows``.
+    public static func load(path: String, embeddingDir: String?, limits: ServeLimits,
+                            sortedKVMinRows: Int = ExportReader.defaultSortedKVMinRows) throws(ServeError) -> LoadedModel {
         // Object-store exports are copied to local scratch, loaded (tables are mapped, so the copy
         // can go right after) and then reported under their URL.
         let source = try ModelFetch.localVersion(path)
@@ -25,12 +27,13 @@ public struct LoadedModel: Sendable {
             if source.temporary { try? FileManager.default.removeItem(atPath: source.path) }
             if let embeddings, embeddings.temporary { try? FileManager.default.removeItem(atPath: embeddings.path) }
         }
-        var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits)
+        var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits, sortedKVMinRows: sortedKVMinRows)
         if source.temporary { loaded.versionDir = source.display }
         return loaded
     }
 
-    static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits) throws(ServeError) -> LoadedModel {
+    static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits,
+                          sortedKVMinRows: Int) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
         var path = path
@@ -64,7 +67,7 @@ public struct LoadedModel: Sendable {
         }
         let store: ParameterStore
         do {
-            store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir)
+            store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir, sortedKVMinRows: sortedKVMinRows)
         } catch {
             throw ServeError("export \(versionDir): \(error.description)")
         }

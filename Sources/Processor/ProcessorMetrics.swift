@@ -24,6 +24,9 @@ public final class ProcessorMetrics: Sendable {
     let itemRefreshSeconds: CoreMetrics.Timer
     let itemRefreshErrors: CoreMetrics.Counter
     let itemRowsSkipped: CoreMetrics.Counter
+    /// Resident set sampled by the memory budget guard, and its releases of mapped tables.
+    let residentBytes: CoreMetrics.Gauge
+    let memoryBudgetReleases: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -57,6 +60,8 @@ public final class ProcessorMetrics: Sendable {
         itemRefreshSeconds = CoreMetrics.Timer(label: "odl_item_refresh_seconds", factory: factory)
         itemRefreshErrors = CoreMetrics.Counter(label: "odl_item_refresh_errors_total", factory: factory)
         itemRowsSkipped = CoreMetrics.Counter(label: "odl_item_rows_skipped_total", factory: factory)
+        residentBytes = CoreMetrics.Gauge(label: "odl_resident_bytes", factory: factory)
+        memoryBudgetReleases = CoreMetrics.Counter(label: "odl_memory_budget_releases_total", factory: factory)
     }
 
     /// Count one answered predict call by path kind and HTTP status.

@@ -76,13 +76,17 @@ public final class ProcessorServer: Sendable {
     let stream: UpdateStreamService?
     let reporter: StatusReporter
     let logger: Logger
+    /// The resident-memory guard (nil without --memory-budget).
+    let budget: MemoryBudget?
     /// Item feature cache and its source (nil without --item-source / --item-table).
     let items: ItemFeatures?
 
     /// Load the model and item table, resolve the update source. Nothing runs yet.
     public convenience init(options: ServeOptions, logger: Logger) throws(ServeError) {
         let started = ContinuousClock.now
-        let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits)
+        let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
+        let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
+                                         sortedKVMinRows: sortedMin)
         try self.init(model: model, options: options, logger: logger)
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
@@ -119,7 +123,10 @@ public final class ProcessorServer: Sendable {
         case .fs(let dir):
             stream = UpdateStreamService(source: .fs(FSUpdateStream(directory: dir, applier: applier, state: state, logger: logger)), logger: logger)
         }
-        reporter = StatusReporter(model: model, state: state, items: items?.state, serviceName: options.serviceName, started: Date())
+        let metrics = metrics
+        budget = options.memoryBudget.map { MemoryBudget(budgetBytes: $0, store: model.store, metrics: metrics, logger: logger) }
+        reporter = StatusReporter(model: model, state: state, items: items?.state, serviceName: options.serviceName,
+                                  started: Date(), budget: budget)
     }
 
     private let running = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))
@@ -137,6 +144,8 @@ public final class ProcessorServer: Sendable {
     /// `onListening` gets the bound host and port once the socket is open.
     public func run(onListening: @escaping @Sendable (String, Int) -> Void) async throws {
         pool.start()
+        budget?.start()
+        defer { budget?.shutdown() }
         stream?.start()
         items?.source?.start()
         defer { items?.source?.stop() }

@@ -57,6 +57,13 @@ public struct ServeOptions: Sendable {
     public var pairingWindow: Double = 30
     /// Report unpaired dense/sparse steps (turn off when the trainer's dense and sparse cadences differ).
     public var checkPairing: Bool = true
+    /// Resident memory to stay under (bytes); sorted memory-mapped key-value tables are
+    /// released from memory when over it (see ``MemoryBudget``). nil = no budget.
+    public var memoryBudget: Int?
+    /// Key-value tables with sorted keys and at least this many rows are served from read-only
+    /// maps of their files, without an in-memory hash index (tables bigger than RAM). With a
+    /// memory budget and no explicit value, every sorted key-value table is.
+    public var sortedKVMinRows: Int?
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 

@@ -23,6 +23,17 @@ public struct ProcessorStatus: Sendable, Codable, Equatable {
     public var updates: UpdateStreamSnapshot
     /// The item feature cache (absent without an item source).
     public var items: ItemSourceSnapshot?
+    /// Resident memory against `--memory-budget` (absent without a budget).
+    public var memory: MemorySnapshot?
+
+    /// What the memory budget guard sees.
+    public struct MemorySnapshot: Sendable, Codable, Equatable {
+        public var budgetBytes: Int
+        public var residentBytes: Int
+        public var peakResidentBytes: Int
+        /// Times the mapped tables were released to get back under the budget.
+        public var releases: Int
+    }
 }
 
 /// Answers `/status` and `/readyz` from the model and the update stream state.
@@ -32,11 +43,14 @@ final class StatusReporter: OperationsReporting {
     let items: ItemSourceState?
     let serviceName: String?
     let started: Date
+    let budget: MemoryBudget?
     /// Checksum cache keyed by how many messages had been applied when it was computed.
     private let checksumCache = Mutex<(applied: Int, value: UInt64)?>(nil)
 
-    init(model: LoadedModel, state: UpdateStreamState, items: ItemSourceState? = nil, serviceName: String?, started: Date) {
+    init(model: LoadedModel, state: UpdateStreamState, items: ItemSourceState? = nil, serviceName: String?, started: Date,
+         budget: MemoryBudget? = nil) {
         self.model = model
+        self.budget = budget
         self.state = state
         self.items = items
         self.serviceName = serviceName
@@ -88,7 +102,11 @@ final class StatusReporter: OperationsReporting {
             model: .init(path: model.versionDir, version: model.version, baseStep: model.manifest.globalStep,
                          checksum: String(checksum, radix: 16), features: spec.columns.count,
                          embeddingTables: spec.embeddings.count, denseVariables: spec.denseVariables.count),
-            updates: snap, items: items?.snapshot)
+            updates: snap, items: items?.snapshot,
+            memory: budget.map {
+                .init(budgetBytes: $0.budgetBytes, residentBytes: MemoryBudget.residentBytes() ?? 0,
+                      peakResidentBytes: $0.peakBytes.load(ordering: .relaxed), releases: $0.releases.load(ordering: .relaxed))
+            })
     }
 
     func statusJSON() -> [UInt8] {

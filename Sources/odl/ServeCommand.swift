@@ -86,6 +86,10 @@ struct ServeCommand: AsyncParsableCommand {
     var pairingWindow: Double = 30
     @Flag(name: .long, help: "Do not report unpaired dense/sparse steps (trainer saves them at different cadences).")
     var noPairingCheck = false
+    @Option(name: .long, help: "Keep resident memory under this size (e.g. 4G): sorted key-value tables are then served from read-only file maps, released from memory when over it.")
+    var memoryBudget: String?
+    @Option(name: .long, help: "Serve key-value tables with sorted keys and at least this many rows from read-only file maps, without an in-memory hash index (default 16777216; 0 with --memory-budget).")
+    var mappedKVMinRows: Int?
     @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
     var kafkaSetting: [String] = []
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -161,6 +165,13 @@ struct ServeCommand: AsyncParsableCommand {
         options.allowNonFinite = allowNonFinite
         options.pairingWindow = pairingWindow
         options.checkPairing = !noPairingCheck
+        if let memoryBudget {
+            do { options.memoryBudget = try MemoryBudget.parseSize(memoryBudget) } catch { throw ValidationError(error.description) }
+        }
+        if let mappedKVMinRows {
+            guard mappedKVMinRows >= 0 else { throw ValidationError("--mapped-kv-min-rows must be 0 or more") }
+            options.sortedKVMinRows = mappedKVMinRows
+        }
         for setting in kafkaSetting {
             guard let eq = setting.firstIndex(of: "="), eq != setting.startIndex else {
                 throw ValidationError("--kafka-setting: \"\(setting)\" is not KEY=VALUE")
