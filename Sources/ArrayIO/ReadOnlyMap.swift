@@ -76,6 +76,14 @@ public final class ReadOnlyMap: @unchecked Sendable {
         return mapLength
     }
 
+    /// Drops the pages of `[offset, offset + length)` of the data from the process.
+    public func release(offset: Int, length: Int) {
+        let page = ReadOnlyMap.pageSize
+        let start = (Int(bitPattern: data) + offset) & ~(page - 1)
+        let end = Int(bitPattern: data) + offset + length
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED))
+    }
+
     /// The system page size.
     public static let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
 }

@@ -8,6 +8,8 @@ import ArrayIO
 /// `@unchecked Sendable`: immutable after init (the maps are read-only; `fences` is a `let`).
 package final class SortedKeyBase: @unchecked Sendable {
     static let blockKeys = 512
+    /// Keys scanned between releases of their pages during the sortedness check (64 MiB).
+    static let scanReleaseKeys = 8 << 20
     let keysMap: ReadOnlyMap
     let valuesMap: ReadOnlyMap
     let keys: UnsafePointer<Int64>
@@ -40,7 +42,11 @@ package final class SortedKeyBase: @unchecked Sendable {
             }
             previous = p
             i = end
+            // Do not keep the scanned keys resident: a table bigger than RAM has a key file bigger
+            // than a memory budget too. (The pages stay in the page cache while there is room.)
+            if i % SortedKeyBase.scanReleaseKeys == 0 { keysMap.release(offset: (i - SortedKeyBase.scanReleaseKeys) * 8, length: SortedKeyBase.scanReleaseKeys * 8) }
         }
+        keysMap.release()
         self.keysMap = keysMap
         self.valuesMap = valuesMap
         keys = k

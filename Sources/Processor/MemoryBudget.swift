@@ -36,14 +36,17 @@ public final class MemoryBudget: Sendable {
     func start() {
         let thread = Thread { [self] in
             var warned = false
+            var quietUntil = 0.0
             while !stop.load(ordering: .relaxed) {
                 if let rss = MemoryBudget.residentBytes() {
                     var resident = rss
-                    if resident > budgetBytes {
+                    if resident > budgetBytes && MemoryBudget.now() >= quietUntil {
                         let released = store.releaseMappedPages()
                         releases.add(1, ordering: .relaxed)
                         metrics.memoryBudgetReleases.increment()
                         resident = MemoryBudget.residentBytes() ?? resident
+                        // Still over: the rest is heap; releasing again at once would only slow lookups.
+                        if resident > budgetBytes { quietUntil = MemoryBudget.now() + 1 }
                         if resident > budgetBytes && !warned {
                             warned = true
                             logger.warning("resident memory is over --memory-budget after releasing the mapped tables", metadata: [
@@ -69,6 +72,12 @@ public final class MemoryBudget: Sendable {
     func shutdown() {
         stop.store(true, ordering: .relaxed)
         while !done.load(ordering: .acquiring) { usleep(1000) }
+    }
+
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) * 1e-9
     }
 
     /// This process's resident set in bytes (`/proc/self/statm`), nil where unreadable.
