@@ -5,7 +5,7 @@ run (alternating repetitions, medians), and writes bench/results.json and BENCHM
 Environment: BENCH_QUICK=1 for a fast smoke run (small sizes); BENCH_PROFILE=0 to skip the perf
 profiles of unmet targets; BENCH_KEEP=1 to keep the 1 GB inputs in bench/work; ODL (release binary, default
 .build/release/odl); BENCH_PYTHON (interpreter with onnx, onnxruntime, numpy); BENCH_ONLY
-(comma list of sections: forward,apply,load,http,freshness,replay,freshness_real,replay_real,trainer,items,storage;
+(comma list of sections: forward,apply,load,kv_insert,big_table,http,freshness,replay,freshness_real,replay_real,trainer,items,storage;
 only those are replaced in an existing bench/results.json);
 ODL_REAL_KAFKA_BIN (the real broker `make kafka` installs: rows 4r and 5r).
 """
@@ -37,6 +37,10 @@ S = {
     "forward_seconds": 0.2 if QUICK else 0.5,
     "apply_reps": 2 if QUICK else 7,
     "apply_seconds": 0.5 if QUICK else 1.5,
+    "kv_initial_rows": 1_000_000 if QUICK else 10_000_000,
+    "big_table_rows": 2_000_000 if QUICK else 200_000_000,
+    "big_table_requests": 200 if QUICK else 2000,
+    "big_table_budget": "256M" if QUICK else "1G",
     "load_reps": 2 if QUICK else 5,
     "http_reps": 1 if QUICK else 3,
     "http_seconds": 3 if QUICK else 10,
@@ -327,6 +331,18 @@ def bench_apply(models):
     log("sparse apply vs memcpy")
     return run_json([ODL, "bench", "apply", "--export", models["big"]["dir"], "--seconds", str(S["apply_seconds"]),
                      "--reps", str(S["apply_reps"])])
+
+
+def bench_kv_insert():
+    log("key-value inserts vs memcpy")
+    return run_json([ODL, "bench", "kv-insert", "--initial-rows", str(S["kv_initial_rows"]), "--seconds", str(S["apply_seconds"]),
+                     "--reps", str(S["apply_reps"])])
+
+
+def bench_big_table():
+    log(f"key-value table bigger than RAM ({S['big_table_rows']:,} rows), cold page cache")
+    return run_json([ODL, "bench", "big-table", "--dir", os.path.join(WORK, "big-table"), "--rows", str(S["big_table_rows"]),
+                     "--requests", str(S["big_table_requests"]), "--memory-budget", S["big_table_budget"]], timeout=3600)
 
 
 def bench_load(models):
@@ -744,6 +760,25 @@ def rows_for_table(R):
     if a:
         out.append(("3", f"sparse rows applied/s (dim {a['dim']}) into {a['rows']:,} rows, predictions running", fmt(a["apply_rows_per_s"]),
                     f"memcpy {fmt(a['memcpy_rows_per_s'])}", fmt(a["ratio"] * 100, "%", 0), ">= 30% of memcpy", a["ratio"] >= 0.30))
+    k = R.get("kv_insert")
+    if k:
+        out.append(("10", f"key-value inserts/s (new keys, {k['rows_per_message']}-row messages, dim {k['dim']}) into "
+                    f"{k['initial_rows']:,} -> {k['final_rows']:,} rows, predictions running", fmt(k["insert_rows_per_s"]),
+                    f"memcpy {fmt(k['memcpy_rows_per_s'])}", fmt(k["ratio"] * 100, "%", 1), ">= 20M rows/s",
+                    k["insert_rows_per_s"] >= 20e6))
+    bt = R.get("big_table")
+    if bt:
+        gb = bt["file_bytes"] / 1e9
+        out.append(("9", f"table bigger than RAM ({bt['rows']:,} x {bt['dim']}, {gb:.1f} GB files): seconds to /readyz"
+                    + ("" if bt["cold_page_cache"] else " (page cache NOT dropped)"),
+                    fmt(bt["ready_seconds"], " s", 2), f"cat {fmt(bt['cat_seconds'], ' s', 1)}", fmt(bt["ready_over_cat"], "x", 3),
+                    "<= 2x file read time", bt["ready_over_cat"] <= 2))
+        out.append(("9", f"  predict p50 / p99 ms, {bt['items']} items, Zipf({bt['zipf']}) ids, cold start, {bt['requests']} requests",
+                    f"{fmt(bt['latency_ms_p50'], '', 2)} / {fmt(bt['latency_ms_p99'], '', 2)}", f"first {fmt(bt['latency_ms_first'], '', 1)}, max {fmt(bt['latency_ms_max'], '', 1)}",
+                    "", "p99 <= 10 ms", bt["latency_ms_p99"] <= 10))
+        out.append(("9", "  resident memory peak (MB) vs --memory-budget", fmt(bt["rss_peak_bytes"] / 1e6),
+                    f"budget {fmt(bt['memory_budget_bytes'] / 1e6)}; {bt['budget_releases']} releases", "", "under budget",
+                    bt["rss_peak_bytes"] <= bt["memory_budget_bytes"]))
     def freshness_row(num, label, fr):
         ratio = fr["visible_after_send_ms_p99"] / fr["bare_consumer_after_send_ms_p99"] if fr.get("bare_consumer_after_send_ms_p99") else None
         ok = fr["visible_after_ack_ms_p99"] <= 50 and ratio is not None and ratio <= 2 and fr["timeouts"] == 0
@@ -925,6 +960,8 @@ def main():
     section("forward", bench_forward, models)
     section("apply", bench_apply, models)
     section("load", bench_load, models)
+    section("kv_insert", bench_kv_insert)
+    section("big_table", bench_big_table)
     if want("http") or want("freshness") or want("replay"):
         broker = Proc("broker", [ODL, "broker", "--topic", "updates:1", "--topic", "fresh:1", "--topic", f"replay:{S['replay_partitions']}"])
         try:
@@ -972,7 +1009,7 @@ def main():
         f.write(render(R))
     if os.environ.get("BENCH_KEEP", "") in ("", "0"):
         # the 1 GB inputs; the small serving model and ids stay for re-runs of single commands
-        for d in ("fs-updates", "big"):
+        for d in ("fs-updates", "big", "big-table"):
             shutil.rmtree(os.path.join(WORK, d), ignore_errors=True)
         for f in os.listdir(WORK):
             if f.endswith((".data", ".data.old")):
