@@ -84,6 +84,34 @@ public final class ReadOnlyMap: @unchecked Sendable {
         _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, Int32(MADV_DONTNEED))
     }
 
+    /// The `size`-aligned window of the mapping around data byte `offset` (`size` a power of two),
+    /// clipped to the mapping: releasing it never touches memory outside this map.
+    @inline(__always)
+    public func window(around offset: Int, size: Int) -> MappedWindow {
+        let base = Int(bitPattern: mapBase), a = Int(bitPattern: data) + offset
+        let start = max(a & ~(size - 1), base)
+        return MappedWindow(start: start, end: min((a & ~(size - 1)) + size, base + mapLength))
+    }
+
     /// The system page size.
     public static let pageSize: Int = Int(sysconf(Int32(_SC_PAGESIZE)))
+}
+
+/// A page-aligned address range inside one read-only mapping (see ``ReadOnlyMap/window(around:size:)``).
+public struct MappedWindow: Sendable, Comparable {
+    public let start: Int
+    public let end: Int
+
+    public static func < (a: MappedWindow, b: MappedWindow) -> Bool { a.start < b.start }
+
+    /// Drops the pages of `windows` from the process (each distinct start once); sorts `windows`.
+    public static func release(_ windows: inout [MappedWindow]) {
+        windows.sort()
+        var last = -1
+        for w in windows where w.start != last {
+            _ = madvise(UnsafeMutableRawPointer(bitPattern: w.start), w.end - w.start, Int32(MADV_DONTNEED))
+            last = w.start
+        }
+        windows.removeAll(keepingCapacity: true)
+    }
 }

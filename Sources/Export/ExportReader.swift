@@ -153,11 +153,12 @@ public enum ExportReader {
     /// overrides `<version>/embeddings`; downloaded files are mapped and then unlinked.
     /// A key-value table of at least `sortedKVMinRows` rows whose keys file is sorted strictly
     /// ascending (and uncompressed, with `mapTables`) is served from read-only maps of its files
-    /// through a ``SortedKeyBase`` (no in-memory hash index of its rows: tables bigger than RAM).
+    /// through a ``SortedKeyBase`` (no in-memory hash index of its rows: tables bigger than RAM);
+    /// `releaseMappedAfterUse` makes each prediction drop the mapped pages it touched.
     public static let defaultSortedKVMinRows = 1 << 24
 
     public static func loadStore(_ dir: String, spec: ModelSpec, embeddingDir: String? = nil, mapTables: Bool = true,
-                                 sortedKVMinRows: Int = defaultSortedKVMinRows,
+                                 sortedKVMinRows: Int = defaultSortedKVMinRows, releaseMappedAfterUse: Bool = false,
                                  http: HTTPBlob = HTTPBlob()) throws(ExportError) -> ParameterStore {
         let manifest = try readManifest(dir)
         try validate(manifest, spec: spec)
@@ -195,7 +196,8 @@ public enum ExportReader {
                 defer { if kt { unlink(kp) } }
                 let (vp, vt) = try locate(embBase, stem: "\(e.id).values", http: http, scratch: scratch)
                 defer { if vt { unlink(vp) } }
-                if mapTables, let table = try sortedTable(keysPath: kp, valuesPath: vp, embedding: e, minRows: sortedKVMinRows) {
+                if mapTables, let table = try sortedTable(keysPath: kp, valuesPath: vp, embedding: e, minRows: sortedKVMinRows,
+                                                                  releaseAfterUse: releaseMappedAfterUse) {
                     tables.append(.keyValue(table))
                     continue
                 }
@@ -220,7 +222,7 @@ public enum ExportReader {
     /// The table over read-only maps of `keysPath`/`valuesPath` when the keys are sorted and
     /// there are at least `minRows` of them; nil to load it the ordinary way.
     static func sortedTable(keysPath: String, valuesPath: String, embedding e: EmbeddingSpec,
-                            minRows: Int) throws(ExportError) -> KVTable? {
+                            minRows: Int, releaseAfterUse: Bool = false) throws(ExportError) -> KVTable? {
         guard !keysPath.hasSuffix(".gz"), !valuesPath.hasSuffix(".gz") else { return nil }
         let header: NpyHeader
         do { header = try Npy.readHeader(path: keysPath) } catch { throw ExportError(error) }
@@ -233,7 +235,7 @@ public enum ExportReader {
         guard values.header.shape == [header.elementCount, e.dim] else {
             throw .mismatch(path: valuesPath, reason: "\(e.name) values have shape \(values.header.shape), need [\(header.elementCount), \(e.dim)]")
         }
-        return SortedKeyBase(keys: keys, values: values, dim: e.dim).map { KVTable(sorted: $0) }
+        return SortedKeyBase(keys: keys, values: values, dim: e.dim, releaseAfterUse: releaseAfterUse).map { KVTable(sorted: $0) }
     }
 
     /// Validates and loads `dir` into plain arrays (a copy).

@@ -1,3 +1,4 @@
+import ArrayIO
 import CPrefetch
 import FG
 #if canImport(Glibc)
@@ -10,6 +11,8 @@ import Darwin
 /// Keep one per thread; once it has seen the largest batch size no call allocates.
 public struct PredictScratch: Sendable {
     var arena: [Float] = []
+    /// Mapping windows a batch touched in sorted memory-mapped tables (released after the gather).
+    var mappedWindows: [MappedWindow] = []
 
     public init() {}
 }
@@ -115,7 +118,7 @@ public final class DeepFMPredictor: Sendable {
             let deepIn = base, wide = base + oWide, fm = base + oFM
             let bufA = base + oA, bufB = base + oB, cat = base + oCat, comb = base + oComb
             // 0. Tables bigger than memory: start reading the pages this batch needs, in parallel.
-            if store.hasSortedBase { prefetchSortedBases(batch: batch, tables: store.tables) }
+            if store.hasSortedBase { prefetchSortedBases(batch: batch, tables: store.tables, windows: &scratch.mappedWindows) }
             // 1. Under the read lock: the dense snapshot and every embedding row this batch needs.
             let gathered = store.withReadAccess { (dense, tables) -> Result<DenseSnapshot, PredictError> in
                 do throws(PredictError) {
@@ -123,6 +126,7 @@ public final class DeepFMPredictor: Sendable {
                     return .success(dense)
                 } catch { return .failure(error) }
             }
+            if !scratch.mappedWindows.isEmpty { MappedWindow.release(&scratch.mappedWindows) }
             let snapshot: DenseSnapshot
             switch gathered {
             case .success(let s): snapshot = s
@@ -203,10 +207,10 @@ public final class DeepFMPredictor: Sendable {
 
     /// Starts the page reads of every id whose table has a sorted, memory-mapped base (no lock:
     /// the base is immutable), so the gather waits about two disk reads, not two per id.
-    private func prefetchSortedBases(batch: EncodedBatch, tables: [StoredTable]) {
+    private func prefetchSortedBases(batch: EncodedBatch, tables: [StoredTable], windows: inout [MappedWindow]) {
         for (column, table) in wideLookups.map({ ($0.column, $0.table) }) + deepLookups.map({ ($0.column, $0.table) }) {
             guard case .keyValue(let kv) = tables[table], kv.sorted != nil else { continue }
-            batch.columns[column].ids.withUnsafeBufferPointer { kv.prefetch($0) }
+            batch.columns[column].ids.withUnsafeBufferPointer { kv.prefetch($0, windows: &windows) }
         }
     }
 

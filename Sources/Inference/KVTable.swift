@@ -331,7 +331,7 @@ package final class KVTable: @unchecked Sendable {
     }
 
     /// Starts reading the base pages `ids` need (sorted base only; no lock needed: the base is immutable).
-    func prefetch(_ ids: UnsafeBufferPointer<Int64>) { sorted?.prefetch(ids) }
+    func prefetch(_ ids: UnsafeBufferPointer<Int64>, windows: inout [MappedWindow]) { sorted?.prefetch(ids, windows: &windows) }
 
     /// Drops the mapped base pages from the process (sorted base only); returns the bytes released.
     func releaseMappedPages() -> Int { sorted?.release() ?? 0 }

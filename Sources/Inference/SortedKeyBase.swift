@@ -20,7 +20,7 @@ package final class SortedKeyBase: @unchecked Sendable {
 
     /// Checks that `keysMap` holds strictly ascending keys (one pass over them) and builds the
     /// fences; nil when they are not sorted (the caller then indexes the table in memory).
-    package init?(keys keysMap: ReadOnlyMap, values valuesMap: ReadOnlyMap, dim: Int) {
+    package init?(keys keysMap: ReadOnlyMap, values valuesMap: ReadOnlyMap, dim: Int, releaseAfterUse: Bool = false) {
         let n = keysMap.header.elementCount
         guard valuesMap.header.elementCount == n * dim else { return nil }
         let k = keysMap.data.assumingMemoryBound(to: Int64.self)
@@ -53,6 +53,7 @@ package final class SortedKeyBase: @unchecked Sendable {
         count = n
         self.dim = dim
         fences = f
+        self.releaseAfterUse = releaseAfterUse
         keysMap.adviseRandom()
         valuesMap.adviseRandom()
     }
@@ -92,17 +93,36 @@ package final class SortedKeyBase: @unchecked Sendable {
         valuesMap.data.assumingMemoryBound(to: Float.self) + row * dim
     }
 
+    /// Window of mapping a page fault maps at once (the kernel's default `fault_around_bytes`:
+    /// a fault maps the cached pages around it, up to 16).
+    static let faultWindow = 64 << 10
+
+    /// Whether each batch drops the pages it touched once it has gathered them (set with a
+    /// memory budget: otherwise every lookup leaves up to two 64 KiB windows resident).
+    let releaseAfterUse: Bool
+
     /// Starts reading, in parallel, the key blocks of `ids` (phase 1) and then their rows
-    /// (phase 2), so that a cold batch waits about two disk reads instead of two per id.
-    func prefetch(_ ids: UnsafeBufferPointer<Int64>) {
+    /// (phase 2), so that a cold batch waits about two disk reads instead of two per id. With
+    /// ``releaseAfterUse``, appends the fault windows the gather will touch to `windows`.
+    func prefetch(_ ids: UnsafeBufferPointer<Int64>, windows: inout [MappedWindow]) {
         let blockBytes = 8 * SortedKeyBase.blockKeys
         for k in ids {
             let b = block(of: k)
             if b >= 0 { keysMap.prefetch(offset: b * blockBytes, length: min(blockBytes, 8 * (count - b * SortedKeyBase.blockKeys))) }
         }
+        let w = SortedKeyBase.faultWindow
         for k in ids {
             let r = find(k)
-            if r >= 0 { valuesMap.prefetch(offset: r * dim * 4, length: dim * 4) }
+            if r >= 0 {
+                valuesMap.prefetch(offset: r * dim * 4, length: dim * 4)
+                if releaseAfterUse {
+                    let b = r / SortedKeyBase.blockKeys * SortedKeyBase.blockKeys
+                    windows.append(keysMap.window(around: 8 * b, size: w))
+                    windows.append(keysMap.window(around: 8 * min(b + SortedKeyBase.blockKeys, count) - 1, size: w))
+                    windows.append(valuesMap.window(around: r * dim * 4, size: w))
+                    windows.append(valuesMap.window(around: (r + 1) * dim * 4 - 1, size: w))
+                }
+            }
         }
     }
 

@@ -18,7 +18,8 @@ public struct LoadedModel: Sendable {
     /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
     /// `sortedKVMinRows`: see ``ServeOptions/sortedKVMinRows``.
     public static func load(path: String, embeddingDir: String?, limits: ServeLimits,
-                            sortedKVMinRows: Int = ExportReader.defaultSortedKVMinRows) throws(ServeError) -> LoadedModel {
+                            sortedKVMinRows: Int = ExportReader.defaultSortedKVMinRows,
+                            releaseMappedAfterUse: Bool = false) throws(ServeError) -> LoadedModel {
         // Object-store exports are copied to local scratch, loaded (tables are mapped, so the copy
         // can go right after) and then reported under their URL.
         let source = try ModelFetch.localVersion(path)
@@ -27,13 +28,14 @@ public struct LoadedModel: Sendable {
             if source.temporary { try? FileManager.default.removeItem(atPath: source.path) }
             if let embeddings, embeddings.temporary { try? FileManager.default.removeItem(atPath: embeddings.path) }
         }
-        var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits, sortedKVMinRows: sortedKVMinRows)
+        var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits, sortedKVMinRows: sortedKVMinRows,
+                                   releaseMappedAfterUse: releaseMappedAfterUse)
         if source.temporary { loaded.versionDir = source.display }
         return loaded
     }
 
     static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits,
-                          sortedKVMinRows: Int) throws(ServeError) -> LoadedModel {
+                          sortedKVMinRows: Int, releaseMappedAfterUse: Bool) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
         var path = path
@@ -67,7 +69,8 @@ public struct LoadedModel: Sendable {
         }
         let store: ParameterStore
         do {
-            store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir, sortedKVMinRows: sortedKVMinRows)
+            store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir, sortedKVMinRows: sortedKVMinRows,
+                                               releaseMappedAfterUse: releaseMappedAfterUse)
         } catch {
             throw ServeError("export \(versionDir): \(error.description)")
         }

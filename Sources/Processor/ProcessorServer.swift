@@ -86,7 +86,7 @@ public final class ProcessorServer: Sendable {
         let started = ContinuousClock.now
         let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
         let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
-                                         sortedKVMinRows: sortedMin)
+                                         sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil)
         try self.init(model: model, options: options, logger: logger)
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",

@@ -63,6 +63,10 @@ final class SortedKeyBaseTests: XCTestCase {
         }
         XCTAssertEqual(try probs(mapped), try probs(hashed))
         XCTAssertFalse(try probs(mapped).contains { !$0.isFinite })
+        // With a memory budget each batch drops the pages it touched: same scores, twice.
+        let dropping = try ExportReader.loadStore(v, spec: spec, sortedKVMinRows: 0, releaseMappedAfterUse: true)
+        XCTAssertEqual(try probs(dropping), try probs(hashed))
+        XCTAssertEqual(try probs(dropping), try probs(hashed))
         let update = UpdateMessage.sparse(SparseUpdate(globalStep: 1, blocks: [
             .init(embeddingId: Int32(kv), keys: [keys[37], keys[74], 777_777_777, keys[37]],
                   values: (0..<(4 * dim)).map { Float($0) / 100 }),
@@ -115,5 +119,28 @@ final class SortedKeyBaseTests: XCTestCase {
         XCTAssertEqual(v, [2, 2, 4, 4, 1, 1, 3, 3], "rows follow their keys; of a repeated key the last row stays last")
         let (k2, v2) = ExportWriter.sortedByKey(keys: [1, 2], values: [9, 8], dim: 1)
         XCTAssertEqual(k2, [1, 2]); XCTAssertEqual(v2, [9, 8])
+    }
+
+    func testReleaseWindowsStayInsideTheirMapping() throws {
+        let t = TempDir()
+        let path = t.path + "/v.npy"
+        let values = (0..<30_000).map { Float($0) }  // 120 kB of data: windows at both ends get clipped
+        try Npy.write(values, shape: [values.count], to: path)
+        let map = try ReadOnlyMap(npy: path, dtype: .float32)
+        let mapStart = Int(bitPattern: map.data) - map.header.dataOffset
+        let mapEnd = mapStart + map.header.dataOffset + map.byteCount
+        var windows: [MappedWindow] = []
+        for offset in [0, 4, 70_000, map.byteCount - 1] {
+            let w = map.window(around: offset, size: SortedKeyBase.faultWindow)
+            XCTAssertGreaterThanOrEqual(w.start, mapStart, "a window never starts before its mapping")
+            XCTAssertLessThanOrEqual(w.end, (mapEnd + ReadOnlyMap.pageSize - 1) / ReadOnlyMap.pageSize * ReadOnlyMap.pageSize)
+            XCTAssertTrue(w.start <= Int(bitPattern: map.data) + offset && Int(bitPattern: map.data) + offset < w.end)
+            windows.append(w)
+        }
+        windows.append(windows[0])
+        MappedWindow.release(&windows)
+        XCTAssertTrue(windows.isEmpty)
+        let p = map.data.assumingMemoryBound(to: Float.self)
+        XCTAssertEqual((0..<values.count).map { p[$0] }, values, "released pages read back from the file")
     }
 }
