@@ -19,6 +19,9 @@ package struct KVInsertBench {
     package var dim: Int
     /// Whether a thread predicts (batches of 128, reading the table) while rows are inserted.
     package var predict: Bool
+    /// Room made before the reps (``ParameterStore/reserveKeyValueRows(_:)``); each insert rep
+    /// then stops at `reserveRows / reps` rows, so every insert lands in the room. 0 = none.
+    package var reserveRows = 0
 
     package init(initialRows: Int, seconds: Double, reps: Int, rowsPerMessage: Int, dim: Int, predict: Bool = true) {
         self.predict = predict
@@ -48,6 +51,9 @@ package struct KVInsertBench {
         guard initialRows >= 0, seconds > 0, reps > 0, rowsPerMessage > 0, dim > 0 else {
             throw BenchError("--initial-rows must be >= 0; --seconds, --reps, --rows-per-message, --dim positive")
         }
+        guard reserveRows == 0 || reserveRows >= reps * rowsPerMessage else {
+            throw BenchError("--reserve-rows must be 0 or at least --reps x --rows-per-message")
+        }
         let user = FeatureColumnSpec(name: "user", inputNames: ["user"], kind: .hashed(bucketSize: 1000), embeddingDim: dim)
         let item = FeatureColumnSpec(name: "item", inputNames: ["item"], kind: .keyValue, embeddingDim: dim)
         let spec = try ModelSpec.make(columns: [user, item], wideFeatures: [0], deepFeatures: [0, 1], dnnHidden: [64, 32], finalDnnHidden: nil)
@@ -63,6 +69,10 @@ package struct KVInsertBench {
         let dense = spec.denseVariables.map { v in (0..<v.elementCount).map { _ in rng.uniform(0.05) } }
         let store = try ParameterStore(spec: spec, parameters: ModelParameters(dense: dense, tables: tables))
         let buildSeconds = BenchSupport.now() - t0
+        let r0 = BenchSupport.now()
+        let reservedBytes = store.reserveKeyValueRows(reserveRows)
+        let reserveSeconds = BenchSupport.now() - r0
+        let repRowLimit = reserveRows > 0 ? reserveRows / reps : Int.max
         // A pool of encoded messages; before each apply its keys are rewritten to fresh ones.
         var pool: [[UInt8]] = []
         for m in 0..<32 {
@@ -109,15 +119,16 @@ package struct KVInsertBench {
         var peerAt = 0
         let rowBytes = dim * 4
         var insertRates: [Double] = [], memcpyRates: [Double] = [], predictRates: [Double] = []
+        var insertCPURates: [Double] = [], memcpyCPURates: [Double] = []
         var inserted = 0, updated = 0
         var next = 0
         for rep in 0..<reps {
             for side in (rep % 2 == 0 ? [0, 1] : [1, 0]) {
                 let p0 = flags.predictions.load(ordering: .relaxed)
                 var done = 0
-                let start = BenchSupport.now()
+                let start = BenchSupport.now(), cpuStart = BenchSupport.threadCPUNow()
                 var elapsed = 0.0
-                while elapsed < seconds {
+                while elapsed < seconds && (side == 1 || done + rowsPerMessage <= repRowLimit) {
                     let i = next % pool.count
                     next += 1
                     try pool[i].withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) throws in
@@ -144,20 +155,27 @@ package struct KVInsertBench {
                     }
                     elapsed = BenchSupport.now() - start
                 }
+                let cpu = BenchSupport.threadCPUNow() - cpuStart
                 if side == 0 {
                     insertRates.append(Double(done) / elapsed)
+                    insertCPURates.append(cpu > 0 ? Double(done) / cpu : 0)
                     predictRates.append(Double(flags.predictions.load(ordering: .relaxed) - p0) / elapsed)
                 } else {
                     memcpyRates.append(Double(done) / elapsed)
+                    memcpyCPURates.append(cpu > 0 ? Double(done) / cpu : 0)
                 }
             }
         }
         let rate = BenchSupport.median(insertRates), copy = BenchSupport.median(memcpyRates)
         try BenchSupport.emit([
-            "dim": dim, "rows_per_message": rowsPerMessage, "initial_rows": initialRows,
+            "dim": dim, "rows_per_message": rowsPerMessage, "reserve_rows": reserveRows,
+            "reserve_seconds": reserveSeconds, "reserved_bytes": reservedBytes, "initial_rows": initialRows,
             "final_rows": store.rowCount(embeddingId: kvTable.id), "build_seconds": buildSeconds,
             "insert_rows_per_s": rate, "insert_reps": insertRates, "rows_inserted": inserted, "rows_updated": updated,
             "memcpy_rows_per_s": copy, "memcpy_reps": memcpyRates, "ratio": copy > 0 ? rate / copy : 0,
+            "insert_rows_per_cpu_s": BenchSupport.median(insertCPURates), "insert_cpu_reps": insertCPURates,
+            "memcpy_rows_per_cpu_s": BenchSupport.median(memcpyCPURates),
+            "ratio_cpu": BenchSupport.median(memcpyCPURates) > 0 ? BenchSupport.median(insertCPURates) / BenchSupport.median(memcpyCPURates) : 0,
             "predictions_per_s_during_insert": BenchSupport.median(predictRates), "predicting": predict,
         ])
     }

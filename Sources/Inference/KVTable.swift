@@ -1,4 +1,5 @@
 import ArrayIO
+import CPrefetch
 #if canImport(Glibc)
 @preconcurrency import Glibc
 #endif
@@ -54,6 +55,10 @@ final class KVIndex: @unchecked Sendable {
     @inline(__always) func key(at slot: Int) -> Int64 { words[2 * slot] }
     @inline(__always) func row(at slot: Int) -> Int { Int(words[2 * slot + 1]) }
     @inline(__always) func setRow(at slot: Int, _ row: Int) { words[2 * slot + 1] = Int64(row) }
+
+    /// Asks the cache for the home slot of `key` (a hint: no load, no fault).
+    @inline(__always)
+    func prefetch(_ key: Int64) { odl_prefetch(words + 2 * (KVIndex.hash(key) & mask)) }
 
     /// Loads the home slot of `key` (its cache line comes in while other work goes on).
     @inline(__always)
@@ -153,7 +158,8 @@ final class KVIndex: @unchecked Sendable {
 }
 
 /// Rows appended to a key-value table after its base: `KVTable.chunkRows` rows of values and
-/// their keys, allocated by the writer outside the write lock and never moved.
+/// their keys, allocated (and faulted in: zeroed) by the writer outside the write lock and
+/// never moved.
 ///
 /// `@unchecked Sendable`: owns raw memory written only by the ``ParameterStore`` writer under
 /// its write lock; readers read it under the read lock.

@@ -87,6 +87,13 @@ public final class ProcessorServer: Sendable {
         let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
         let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
                                          sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil)
+        if options.kvReserveRows > 0 {
+            let t0 = ContinuousClock.now
+            let bytes = model.store.reserveKeyValueRows(options.kvReserveRows)
+            logger.info("key-value room reserved", metadata: [
+                "rows_per_table": "\(options.kvReserveRows)", "bytes": "\(bytes)", "seconds": "\(Self.seconds(ContinuousClock.now - t0))",
+            ])
+        }
         try self.init(model: model, options: options, logger: logger)
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",

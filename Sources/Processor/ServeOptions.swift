@@ -64,6 +64,9 @@ public struct ServeOptions: Sendable {
     /// maps of their files, without an in-memory hash index (tables bigger than RAM). With a
     /// memory budget and no explicit value, every sorted key-value table is.
     public var sortedKVMinRows: Int?
+    /// Rows of room made in every key-value table at load (memory faulted in, index sized), so
+    /// that inserting that many new keys costs no page fault and no re-hash. 0 = none.
+    public var kvReserveRows: Int = 0
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 

@@ -90,6 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
     var memoryBudget: String?
     @Option(name: .long, help: "Serve key-value tables with sorted keys and at least this many rows from read-only file maps, without an in-memory hash index (default 16777216; 0 with --memory-budget).")
     var mappedKVMinRows: Int?
+    @Option(name: .long, help: "Make room at load for this many new keys in every key-value table (memory faulted in, hash index sized), so inserting them costs no page fault or re-hash.")
+    var kvReserveRows: Int = 0
     @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
     var kafkaSetting: [String] = []
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -168,6 +170,8 @@ struct ServeCommand: AsyncParsableCommand {
         if let memoryBudget {
             do { options.memoryBudget = try MemoryBudget.parseSize(memoryBudget) } catch { throw ValidationError(error.description) }
         }
+        guard kvReserveRows >= 0 else { throw ValidationError("--kv-reserve-rows must be 0 or more") }
+        options.kvReserveRows = kvReserveRows
         if let mappedKVMinRows {
             guard mappedKVMinRows >= 0 else { throw ValidationError("--mapped-kv-min-rows must be 0 or more") }
             options.sortedKVMinRows = mappedKVMinRows

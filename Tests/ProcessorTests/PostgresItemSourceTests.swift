@@ -126,7 +126,13 @@ final class PostgresItemSourceTests: XCTestCase {
                 if Date().timeIntervalSince(committed) > 2.0 { break }
                 try await Task.sleep(for: .milliseconds(10))
             }
-            let after = try await fixture.status()
+            // The refresh publishes the rows, then its status (lag): poll that briefly.
+            var after = try await fixture.status()
+            let statusDeadline = Date().addingTimeInterval(2)
+            while (after.items?.lag ?? 99) >= 10 && Date() < statusDeadline {
+                try await Task.sleep(for: .milliseconds(20))
+                after = try await fixture.status()
+            }
             XCTAssertLessThan(after.items?.lag ?? 99, 10)
             let metrics = try await fixture.get("/metrics").text
             XCTAssertTrue(metrics.contains("odl_item_rows 100000"), metrics)

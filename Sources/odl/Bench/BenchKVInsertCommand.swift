@@ -18,11 +18,16 @@ struct BenchKVInsertCommand: ParsableCommand {
     @Option(name: .long, help: "Embedding width.")
     var dim: Int = 16
 
+    @Option(name: .long, help: "Room for this many new keys made before the reps (as serve --kv-reserve-rows); each insert rep then inserts at most reserve/reps rows.")
+    var reserveRows: Int = 0
+
     @Flag(name: .long, inversion: .prefixedNo, help: "Predict on another thread while inserting.")
     var predict = true
 
     func run() throws {
-        try KVInsertBench(initialRows: initialRows, seconds: seconds, reps: reps, rowsPerMessage: rowsPerMessage, dim: dim,
-                          predict: predict).run()
+        var bench = KVInsertBench(initialRows: initialRows, seconds: seconds, reps: reps, rowsPerMessage: rowsPerMessage, dim: dim,
+                                  predict: predict)
+        bench.reserveRows = reserveRows
+        try bench.run()
     }
 }
