@@ -315,7 +315,7 @@ public final class ParameterStore: @unchecked Sendable {
                         }
                         counts.rowsUpdated += b.keyCount
                     case .keyValue(let t):
-                        let ahead = KVIndex.lookAhead
+                        let ahead = KVIndex.insertLookAhead
                         for i in 0..<min(ahead, b.keyCount) { t.index.prefetch(layout.key(bytes, b, i)) }
                         for i in 0..<b.keyCount {
                             if i + ahead < b.keyCount { t.index.prefetch(layout.key(bytes, b, i + ahead)) }
