@@ -64,6 +64,9 @@ public struct ServeOptions: Sendable {
     /// maps of their files, without an in-memory hash index (tables bigger than RAM). With a
     /// memory budget and no explicit value, every sorted key-value table is.
     public var sortedKVMinRows: Int?
+    /// Benchmark ceiling peer: predict answers a score of 0 per item after decoding and checking the
+    /// request (``CeilingPredictor``), skipping FG and the model; everything else is unchanged.
+    public var ceiling: Bool = false
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 
