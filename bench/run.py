@@ -458,39 +458,53 @@ def bench_http(models, bootstrap):
     with open(body_path, "wb") as f:
         f.write(body)
     p, url, _ = serve("http", serving["dir"], "--kafka-server", bootstrap, "--topic", "updates", "--start-offset", "0")
+    # The ceiling peer: the same server (HTTP stack, decoding, checks, update stream) answering a score of 0
+    # per item without FG or the model. Its own update topic: only the server under test applies updates.
+    cp = None
     result = {"items_per_request": n, "request_bytes": len(body), "connection_counts": S["http_connections"],
               "server_workers": 2, "seconds_per_run": S["http_seconds"]}
     try:
+        cp, curl, _ = serve("http-ceiling", serving["dir"], "--ceiling", "--kafka-server", bootstrap, "--topic", "updates_ceiling",
+                            "--start-offset", "0")
         wait_ready(url, p)
-        req = urllib.request.Request(url + "/api/predict/bench", data=body, headers={"Content-Type": "application/x-protobuf"})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            answer = r.read()
-        count, code = pb_count_results(answer)
-        result["check_results"] = count
-        result["check_status_code"] = code
-        if count != n or code != 0:
-            raise RuntimeError(f"predict check: {count} results, status {code}; expected {n}, 0")
+        wait_ready(curl, cp)
+        for key, u in (("predict", url), ("ceiling", curl)):
+            req = urllib.request.Request(u + "/api/predict/bench", data=body, headers={"Content-Type": "application/x-protobuf"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                answer = r.read()
+            count, code = pb_count_results(answer)
+            result[f"{key}_answer_bytes"] = len(answer)
+            if key == "predict":
+                result["check_results"] = count
+                result["check_status_code"] = code
+            if count != n or code != 0:
+                raise RuntimeError(f"{key} check: {count} results, status {code}; expected {n}, 0")
+        if result["predict_answer_bytes"] != result["ceiling_answer_bytes"]:
+            raise RuntimeError(f"ceiling answer {result['ceiling_answer_bytes']} bytes, predict {result['predict_answer_bytes']}")
         env = dict(os.environ, BENCH_BODY=body_path, BENCH_PATH="/api/predict/bench")
         runs = {}
         step = 1
         for rep in range(S["http_reps"]):
             for conns in S["http_connections"]:
-                wrk_cmd = ["wrk", "-t1", f"-c{conns}", f"-d{S['http_seconds']}s", "--latency",
-                           "-s", os.path.join(ROOT, "bench", "post_predict.lua"), url]
-                for mode in (("idle", "updates") if rep % 2 == 0 else ("updates", "idle")):
+                # predict and ceiling alternate (and swap order every repetition); both apply updates.
+                for mode in (("idle", "updates", "ceiling") if rep % 2 == 0 else ("ceiling", "updates", "idle")):
+                    target = curl if mode == "ceiling" else url
+                    wrk_cmd = ["wrk", "-t1", f"-c{conns}", f"-d{S['http_seconds']}s", "--latency",
+                               "-s", os.path.join(ROOT, "bench", "post_predict.lua"), target]
                     producer = None
-                    if mode == "updates":
-                        producer = Proc(f"producer-{rep}-{conns}", [ODL, "bench", "produce-updates", "--bootstrap", bootstrap,
-                                                                    "--topic", "updates", "--export", serving["dir"],
+                    if mode in ("updates", "ceiling"):
+                        producer = Proc(f"producer-{mode}-{rep}-{conns}", [ODL, "bench", "produce-updates", "--bootstrap", bootstrap,
+                                                                    "--topic", "updates_ceiling" if mode == "ceiling" else "updates",
+                                                                    "--export", serving["dir"],
                                                                     "--rate", str(S["update_rate"]),
                                                                     "--seconds", str(S["http_seconds"] + 3), "--start-step", str(step)])
                         step += 10_000_000
                         time.sleep(1.5)
-                    a0 = rows_applied(status_json(url))
+                    a0 = rows_applied(status_json(target))
                     t = time.monotonic()
                     w = subprocess.run(wrk_cmd, capture_output=True, text=True, env=env, timeout=S["http_seconds"] + 60)
                     el = time.monotonic() - t
-                    a1 = rows_applied(status_json(url))
+                    a1 = rows_applied(status_json(target))
                     r = parse_wrk(w.stdout)
                     if a0 is not None and a1 is not None:
                         r["update_rows_applied_per_s"] = (a1 - a0) / el
@@ -521,9 +535,17 @@ def bench_http(models, bootstrap):
         result["connections"] = best
         result["updates"] = result[f"updates_c{best}"]
         result["idle"] = result[f"idle_c{best}"]
+        for c in S["http_connections"]:
+            u, ce = result[f"updates_c{c}"], result[f"ceiling_c{c}"]
+            result[f"ceiling_ratio_c{c}"] = u["requests_per_s"] / ce["requests_per_s"] if ce["requests_per_s"] else None
+        result["ceiling"] = result[f"ceiling_c{best}"]
+        result["ceiling_ratio"] = result[f"ceiling_ratio_c{best}"]
         result["status_after"] = status_json(url).get("updates", {})
+        result["ceiling_status_after"] = status_json(curl).get("updates", {})
     finally:
         p.stop()
+        if cp:
+            cp.stop()
     return result, url
 
 
@@ -760,6 +782,15 @@ def rows_for_table(R):
                             "", "", None))
         out.append(("2", "  update rows applied/s during the run", fmt(u.get("update_rows_applied_per_s")), "target load 100,000", "",
                     "~100,000", None if u.get("update_rows_applied_per_s") is None else u["update_rows_applied_per_s"] >= 90_000))
+        for c in h.get("connection_counts", []):
+            uc, cc, ratio = h.get(f"updates_c{c}"), h.get(f"ceiling_c{c}"), h.get(f"ceiling_ratio_c{c}")
+            if uc and cc:
+                out.append(("2", f"  predict vs ceiling peer (decode + fixed answer, no FG/model), {c} connections, updates applying: "
+                                 "req/s, p50 / p99 ms",
+                            f"{fmt(uc['requests_per_s'])}, {fmt(uc['p50_ms'], '', 2)} / {fmt(uc['p99_ms'], '', 2)}",
+                            f"ceiling {fmt(cc['requests_per_s'])}, {fmt(cc['p50_ms'], '', 2)} / {fmt(cc['p99_ms'], '', 2)}",
+                            fmt(ratio, "x", 2), ">= 0.6x ceiling, p99 <= 5 ms",
+                            None if ratio is None else (ratio >= 0.6 and uc["p99_ms"] <= 5)))
     a = R.get("apply")
     if a:
         out.append(("3", f"sparse rows applied/s (dim {a['dim']}) into {a['rows']:,} rows, predictions running", fmt(a["apply_rows_per_s"]),
@@ -887,6 +918,9 @@ def render(R):
               "  connection count runs with and without updates; the headline row is the count that meets p99 <= 10 ms at",
               "  the highest rate (else the highest rate). wrk shares the machine's cores with the server.",
               "  `odl serve --workers 2`; the update producer runs in its own process at 100k rows/s (1000-row messages).",
+              "  The ceiling peer is the same server started with `--ceiling`: same routes, auth, limits, protobuf decoding and",
+              "  request checks, and its own update topic fed at the same rate during its runs, but it answers a score of 0",
+              "  per item (an answer of the same bytes) without FG or the model; predict and ceiling runs alternate.",
               "- 3: decode + validate + apply of 1000-row sparse messages into the largest table while another thread",
               "  predicts batches of 128; memcpy copies the same rows to the same destinations in the same process.",
               "- 4: the probe item's embedding row is overwritten by one sparse message per trial; latency to the first",
@@ -974,7 +1008,7 @@ def main():
     section("kv_insert", bench_kv_insert)
     section("big_table", bench_big_table)
     if want("http") or want("freshness") or want("replay"):
-        broker = Proc("broker", [ODL, "broker", "--topic", "updates:1", "--topic", "fresh:1", "--topic", f"replay:{S['replay_partitions']}"])
+        broker = Proc("broker", [ODL, "broker", "--topic", "updates:1", "--topic", "updates_ceiling:1", "--topic", "fresh:1", "--topic", f"replay:{S['replay_partitions']}"])
         try:
             m, _ = broker.wait_line(r"bootstrap: (\S+)", timeout=60)
             bootstrap = m.group(1)

@@ -104,32 +104,24 @@ public final class ModelScorer: PredictHandling {
 
     /// Validate and convert the request (cheap; runs inline).
     func prepare(_ request: PBRequest) throws(PredictFailure) -> FGRequest {
+        try PredictRequestCheck.check(request, limits: limits)
         let items = request.itemIds
-        guard !items.isEmpty else { throw .empty("item_ids is empty: the request names no item to score") }
-        guard items.count <= limits.maxItems else {
-            throw PredictFailure("item_ids: \(items.count) items exceed the limit of \(limits.maxItems)")
-        }
-        guard (0...3).contains(request.debugLevel) else {
-            throw PredictFailure("debug_level: \(request.debugLevel) is not 0, 1, 2 or 3")
-        }
         var user: [String: FeatureValue] = [:]
         user.reserveCapacity(request.userFeatures.count)
         for (name, feature) in request.userFeatures {
-            guard let value = try convert(feature, name: name, field: "user_features.\(name)") else { continue }
+            guard let value = try convert(feature, numeric: numericFields.contains(name), field: "user_features.\(name)") else { continue }
             user[name] = value
         }
         var itemFeatures: [String: [FeatureValue]] = [:]
         itemFeatures.reserveCapacity(request.contextFeatures.count + (self.items?.fields.count ?? 0))
         for (name, context) in request.contextFeatures {
             let list = context.features
-            if list.isEmpty { continue }
-            guard list.count == 1 || list.count == items.count else {
-                throw PredictFailure("context_features.\(name): \(list.count) values for \(items.count) items (need 1 or \(items.count))")
-            }
+            if list.isEmpty { continue }  // list lengths: checked by PredictRequestCheck
             var values: [FeatureValue] = []
             values.reserveCapacity(list.count)
+            let numeric = numericFields.contains(name)  // once per feature, not per item
             for (i, feature) in list.enumerated() {
-                values.append(try convert(feature, name: name, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
+                values.append(try convert(feature, numeric: numeric, field: "context_features.\(name).features[\(i)]") ?? .strings([]))
             }
             itemFeatures[name] = values
         }
@@ -164,8 +156,9 @@ public final class ModelScorer: PredictHandling {
     }
 
     /// PBFeature -> FG value; nil when no value is set. Enforces the values-per-feature limit.
+    /// `numeric`: the feature is read as a number (a "nan" / "inf" string is then non-finite).
     /// `field` names the value in an error and is only built then (this runs per item and feature).
-    private func convert(_ feature: PBFeature, name: String, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
+    private func convert(_ feature: PBFeature, numeric: Bool, field: @autoclosure () -> String) throws(PredictFailure) -> FeatureValue? {
         switch feature.value {
         case .none: return nil
         case .intFeature(let v): return .int(Int64(v))
@@ -185,7 +178,7 @@ public final class ModelScorer: PredictHandling {
                 }
             }
             // "nan" / "inf" sent as text to a raw (numeric) feature is the same mistake as a NaN float.
-            if s.utf8.count <= 9, numericFields.contains(name), Self.isNonFiniteText(s) {
+            if numeric, s.utf8.count <= 9, Self.isNonFiniteText(s) {
                 if nonFinite == .missing { return nil }
                 throw PredictFailure("\(field()): string_feature \"\(s)\" is not a finite number (send a number, or leave the feature out; `odl serve --non-finite-features missing` treats it as missing)")
             }
@@ -222,6 +215,7 @@ public final class ModelScorer: PredictHandling {
                 throw PredictFailure("model: \(error)")
             }
             response.outputs = outputs.map(\.rawValue)
+            response.results.reserveCapacity(ids.count)
             for (i, id) in ids.enumerated() {
                 var r = PBResults()
                 r.scores = outputs.map { $0 == .probs ? Double(s.probs[i]) : Double(s.logits[i]) }

@@ -72,6 +72,8 @@ public final class ProcessorServer: Sendable {
     public let metrics: ProcessorMetrics
     public let state: UpdateStreamState
     let scorer: ModelScorer
+    /// What answers predict calls: `scorer`, or the ceiling peer with `options.ceiling`.
+    let handler: any PredictHandling
     let pool: NIOThreadPool
     let stream: UpdateStreamService?
     let reporter: StatusReporter
@@ -120,6 +122,7 @@ public final class ProcessorServer: Sendable {
         } catch {
             throw ServeError("\(model.versionDir): \(error.description)")
         }
+        handler = options.ceiling ? CeilingPredictor(outputs: options.outputs, limits: options.limits) : scorer
         let applier = UpdateApplier(store: model.store, options: UpdateOptions(allowNonFinite: options.allowNonFinite),
                                     state: state, logger: logger)
         switch source {
@@ -156,7 +159,7 @@ public final class ProcessorServer: Sendable {
         stream?.start()
         items?.source?.start()
         defer { items?.source?.stop() }
-        let responder = ProcessorResponder(handler: scorer, operations: reporter,
+        let responder = ProcessorResponder(handler: handler, operations: reporter,
                                            settings: HTTPSettings(limits: options.limits, token: options.token,
                                                                   serviceName: options.serviceName,
                                                                   protectOps: options.protectOps),

@@ -67,6 +67,9 @@ public struct ServeOptions: Sendable {
     /// Rows of room made in every key-value table at load (memory faulted in, index sized), so
     /// that inserting that many new keys costs no page fault and no re-hash. 0 = none.
     public var kvReserveRows: Int = 0
+    /// Benchmark ceiling peer: predict answers a score of 0 per item after decoding and checking the
+    /// request (``CeilingPredictor``), skipping FG and the model; everything else is unchanged.
+    public var ceiling: Bool = false
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 

@@ -53,39 +53,79 @@ final class FSUpdateStream: Sendable {
 
     func run(stop: borrowing Atomic<Bool>) {
         state.setPartitions([PartitionProgress(partition: 0, startOffset: 0, endOffsetAtStart: nil)])
+        // A local folder is read with POSIX calls, files read ahead while one applies; an
+        // object-store URL through Storage.
+        let folder = Storage.isObjectURL(directory) ? nil : UpdateFileFolder(path: directory)
         var applied = Set<String>()
         var sequence: Int64 = 0
         var first = true
         while !stop.load(ordering: .relaxed) {
-            // incr_save_dir may be a local folder or an object-store URL (listed each poll).
-            let names: [String]
-            do throws(StorageError) {
-                names = try Storage.location(directory).childNames()
-            } catch {
-                state.recordError("fs updates: cannot list \(directory): \(error.description)")
-                names = []
-            }
-            let ready = Self.readyFiles(names, applied: applied)
-            for file in ready {
-                if stop.load(ordering: .relaxed) { break }
-                let path = directory + "/" + file.name
-                let attributes = try? FileManager.default.attributesOfItem(atPath: path)
-                let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970
-                let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: file.name,
-                                                  timestamp: modified)
-                do throws(StorageError) {
-                    applier.apply(try Storage.location(path).read(), origin: origin)
-                } catch {
-                    state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "\(path): cannot read the file: \(error.description)")
-                }
-                applied.insert(file.name)
-                sequence += 1
+            let ready = Self.readyFiles(listNames(folder), applied: applied)
+            if let folder {
+                applyLocal(ready, folder: folder, applied: &applied, sequence: &sequence, stop: stop)
+            } else {
+                applyRemote(ready, applied: &applied, sequence: &sequence, stop: stop)
             }
             if first {
                 first = false
                 state.markCaughtUp()
             }
             Thread.sleep(forTimeInterval: pollInterval)
+        }
+    }
+
+    /// The folder's entry names (listed each poll); a listing failure is reported and lists nothing.
+    private func listNames(_ folder: UpdateFileFolder?) -> [String] {
+        if let folder {
+            do throws(UpdateFileFolder.Failure) {
+                return try folder.names()
+            } catch {
+                state.recordError("fs updates: \(error.description)")
+                return []
+            }
+        }
+        do throws(StorageError) {
+            return try Storage.location(directory).childNames()
+        } catch {
+            state.recordError("fs updates: cannot list \(directory): \(error.description)")
+            return []
+        }
+    }
+
+    private func applyLocal(_ ready: [Ready], folder: UpdateFileFolder, applied: inout Set<String>, sequence: inout Int64,
+                            stop: borrowing Atomic<Bool>) {
+        guard !ready.isEmpty else { return }
+        let reader = UpdateFileReadAhead(folder: folder, names: ready.map(\.name))
+        defer { reader.finish() }
+        while !stop.load(ordering: .relaxed), let item = reader.next() {
+            if let failure = item.failure {
+                state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "cannot read the file: \(failure.description)")
+            } else {
+                let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: item.name,
+                                                  timestamp: item.modified)
+                let count = item.count
+                item.bytes.withUnsafeBytes { raw in
+                    _ = applier.apply(borrowing: UnsafeRawBufferPointer(rebasing: raw.prefix(count)), origin: origin)
+                }
+            }
+            applied.insert(item.name)
+            sequence += 1
+            reader.recycle(item)
+        }
+    }
+
+    private func applyRemote(_ ready: [Ready], applied: inout Set<String>, sequence: inout Int64, stop: borrowing Atomic<Bool>) {
+        for file in ready {
+            if stop.load(ordering: .relaxed) { break }
+            let path = directory + "/" + file.name
+            let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: file.name, timestamp: nil)
+            do throws(StorageError) {
+                applier.apply(try Storage.location(path).read(), origin: origin)
+            } catch {
+                state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "\(path): cannot read the file: \(error.description)")
+            }
+            applied.insert(file.name)
+            sequence += 1
         }
     }
 }

@@ -94,6 +94,9 @@ struct ServeCommand: AsyncParsableCommand {
     var kvReserveRows: Int = 0
     @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
     var kafkaSetting: [String] = []
+    @Flag(name: .long, help: ArgumentHelp("Benchmark ceiling peer: answer a score of 0 per item after decoding the request (no FG, no model).",
+                                          visibility: .hidden))
+    var ceiling = false
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
     @Option(name: .long, help: "Log line format on stderr: text, or json (one object per line).")
@@ -143,6 +146,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--\(error.message)")
         }
         options.serviceName = name
+        options.ceiling = ceiling
         options.protectOps = protectOps
         if protectOps, options.token == nil { throw ValidationError("--protect-ops needs --token (or ODL_TOKEN)") }
         for (flag, value) in [("--read-timeout", readTimeout), ("--idle-timeout", idleTimeout)] where !(value > 0) || !value.isFinite {
