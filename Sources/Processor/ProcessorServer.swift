@@ -86,12 +86,13 @@ public final class ProcessorServer: Sendable {
         let started = ContinuousClock.now
         let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
         let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
-                                         sortedKVMinRows: sortedMin)
+                                         sortedKVMinRows: sortedMin, embeddingDType: options.embeddingDType)
         try self.init(model: model, options: options, logger: logger)
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
             "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
             "seconds": "\(Self.seconds(ContinuousClock.now - started))", "simd": "\(SIMDLevel.current.rawValue)",
+            "embedding_dtype": "\(model.store.embeddingDType)", "table_bytes": "\(model.store.tableBytes)",
         ])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 
 /// Everything `odl serve` can be told; unset values default from the export.
 public struct ServeOptions: Sendable {
@@ -64,6 +65,8 @@ public struct ServeOptions: Sendable {
     /// maps of their files, without an in-memory hash index (tables bigger than RAM). With a
     /// memory budget and no explicit value, every sorted key-value table is.
     public var sortedKVMinRows: Int?
+    /// How embedding rows are stored (bf16: half the memory, rounded at load and on apply).
+    public var embeddingDType: EmbeddingDType = .f32
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Inference
 import Processor
 
 /// `odl serve`: the EAS-compatible predict processor with live parameter updates.
@@ -90,6 +91,8 @@ struct ServeCommand: AsyncParsableCommand {
     var memoryBudget: String?
     @Option(name: .long, help: "Serve key-value tables with sorted keys and at least this many rows from read-only file maps, without an in-memory hash index (default 16777216; 0 with --memory-budget).")
     var mappedKVMinRows: Int?
+    @Option(name: .long, help: "How embedding rows are held in memory: f32, or bf16 (half the memory; rows rounded to nearest even at load and on every update; dense parameters, updates on the wire and the forward pass stay f32; tables served from sorted file maps stay f32).")
+    var embeddingDtype: String = "f32"
     @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
     var kafkaSetting: [String] = []
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
@@ -168,6 +171,10 @@ struct ServeCommand: AsyncParsableCommand {
         if let memoryBudget {
             do { options.memoryBudget = try MemoryBudget.parseSize(memoryBudget) } catch { throw ValidationError(error.description) }
         }
+        guard let dtype = EmbeddingDType(rawValue: embeddingDtype) else {
+            throw ValidationError("--embedding-dtype: \"\(embeddingDtype)\" is not f32 or bf16")
+        }
+        options.embeddingDType = dtype
         if let mappedKVMinRows {
             guard mappedKVMinRows >= 0 else { throw ValidationError("--mapped-kv-min-rows must be 0 or more") }
             options.sortedKVMinRows = mappedKVMinRows
