@@ -84,7 +84,7 @@ package struct BF16Bench {
             "ratio_median_paired": BenchSupport.median(ratios),
             "items_per_s_f32_reps": rates32, "items_per_s_bf16_reps": rates16,
             "accuracy_items": diffs.count, "max_abs_prob_diff": diffs.max() ?? 0,
-            "p99_abs_prob_diff": BenchSupport.percentile(diffs, 0.99),
+            "p99_abs_prob_diff": BenchSupport.percentile(diffs, 99),
             "mean_abs_prob_diff": diffs.isEmpty ? 0 : diffs.reduce(0, +) / Double(diffs.count),
             "max_abs_logit_diff": maxLogit,
             "max_abs_embedding": Self.maxAbsEmbedding(f32),
