@@ -66,13 +66,17 @@ package struct BF16Bench {
         }
         let speedBatch = try ids.map { try ForwardBench.batch(idsPath: $0, spec: spec) }
             ?? Self.randomBatch(spec: spec, keys: keys, items: batchSize, rng: &rng)
-        var rates32: [Double] = [], rates16: [Double] = []
-        for _ in 0..<max(1, reps) {
-            rates32.append(try Self.itemsPerSecond(predictor, speedBatch, f32, seconds))
-            rates16.append(try Self.itemsPerSecond(predictor, speedBatch, bf16, seconds))
+        var rates32: [Double] = [], rates16: [Double] = [], cpu32: [Double] = [], cpu16: [Double] = []
+        for rep in 0..<max(1, reps) {
+            // Alternate which goes first.
+            for dtype in rep % 2 == 0 ? [EmbeddingDType.f32, .bf16] : [.bf16, .f32] {
+                let r = try Self.itemsPerSecond(predictor, speedBatch, dtype == .f32 ? f32 : bf16, seconds)
+                if dtype == .f32 { rates32.append(r.wall); cpu32.append(r.cpu) } else { rates16.append(r.wall); cpu16.append(r.cpu) }
+            }
         }
         let r32 = BenchSupport.median(rates32), r16 = BenchSupport.median(rates16)
         let ratios = zip(rates16, rates32).map { $0 / $1 }
+        let c32 = BenchSupport.median(cpu32), c16 = BenchSupport.median(cpu16)
         try BenchSupport.emit([
             "export": versionDir, "tables": spec.embeddings.count,
             "table_bytes_f32": f32.tableBytes, "table_bytes_bf16": bf16.tableBytes,
@@ -83,6 +87,8 @@ package struct BF16Bench {
             "items_per_s_f32": r32, "items_per_s_bf16": r16, "ratio_median_of_medians": r16 / r32,
             "ratio_median_paired": BenchSupport.median(ratios),
             "items_per_s_f32_reps": rates32, "items_per_s_bf16_reps": rates16,
+            "items_per_cpu_s_f32": c32, "items_per_cpu_s_bf16": c16, "ratio_cpu_median": c16 / c32,
+            "ratio_cpu_median_paired": BenchSupport.median(zip(cpu16, cpu32).map { $0 / $1 }),
             "accuracy_items": diffs.count, "max_abs_prob_diff": diffs.max() ?? 0,
             "p99_abs_prob_diff": BenchSupport.percentile(diffs, 99),
             "mean_abs_prob_diff": diffs.isEmpty ? 0 : diffs.reduce(0, +) / Double(diffs.count),
@@ -91,19 +97,24 @@ package struct BF16Bench {
         ])
     }
 
-    static func itemsPerSecond(_ p: DeepFMPredictor, _ batch: EncodedBatch, _ store: ParameterStore, _ seconds: Double) throws -> Double {
+    /// Items per second of wall time and per second of this thread's CPU time (the latter is
+    /// comparable across runs on a loaded machine).
+    static func itemsPerSecond(_ p: DeepFMPredictor, _ batch: EncodedBatch, _ store: ParameterStore,
+                               _ seconds: Double) throws -> (wall: Double, cpu: Double) {
         var scratch = PredictScratch()
         var logits: [Float] = [], probs: [Float] = []
         try p.predict(batch: batch, store: store, scratch: &scratch, logits: &logits, probs: &probs)
         var iterations = 0
-        let start = BenchSupport.now()
+        let start = BenchSupport.now(), cpuStart = BenchSupport.threadCPUNow()
         var elapsed = 0.0
         while elapsed < seconds || iterations < 3 {
             try p.predict(batch: batch, store: store, scratch: &scratch, logits: &logits, probs: &probs)
             iterations += 1
             elapsed = BenchSupport.now() - start
         }
-        return Double(batch.batchSize * iterations) / elapsed
+        let cpu = BenchSupport.threadCPUNow() - cpuStart
+        let items = Double(batch.batchSize * iterations)
+        return (items / elapsed, cpu > 0 ? items / cpu : 0)
     }
 
     /// Keys held by each key-value table (empty for fixed tables), from the f32 store.

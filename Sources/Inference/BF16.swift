@@ -23,12 +23,17 @@ public enum BF16 {
 
     typealias U = SIMD16<UInt32>
 
+    /// 16 lanes of ``round(_:)``. The NaN lanes are selected with integer arithmetic, not a
+    /// SIMD mask (`replace(with:where:)` compiles to a per-lane loop).
     @inline(__always)
     static func round16(_ b: U) -> SIMD16<UInt16> {
         let lsb = (b &>> 16) & 1
-        var r = (b &+ 0x7FFF &+ lsb) &>> 16
-        r.replace(with: (b &>> 16) | 0x0040, where: (b & 0x7FFF_FFFF) .> 0x7F80_0000)
-        return SIMD16<UInt16>(truncatingIfNeeded: r)
+        let r = (b &+ 0x7FFF &+ lsb) &>> 16
+        // 1 in NaN lanes (|b| > 0x7F800000 makes 0x7F800000 - |b| wrap negative), else 0.
+        let nan = (U(repeating: 0x7F80_0000) &- (b & 0x7FFF_FFFF)) &>> 31
+        let all = U(repeating: 0) &- nan
+        let quiet = (b &>> 16) | 0x0040
+        return SIMD16<UInt16>(truncatingIfNeeded: (r & ~all) | (quiet & all))
     }
 
     /// `dst[0..<n] = round(src[0..<n])`; `src` may be unaligned raw bytes of little-endian f32s.
