@@ -5,7 +5,7 @@ run (alternating repetitions, medians), and writes bench/results.json and BENCHM
 Environment: BENCH_QUICK=1 for a fast smoke run (small sizes); BENCH_PROFILE=0 to skip the perf
 profiles of unmet targets; BENCH_KEEP=1 to keep the 1 GB inputs in bench/work; ODL (release binary, default
 .build/release/odl); BENCH_PYTHON (interpreter with onnx, onnxruntime, numpy); BENCH_ONLY
-(comma list of sections: forward,apply,load,kv_insert,big_table,http,freshness,replay,freshness_real,replay_real,trainer,items,storage;
+(comma list of sections: forward,bf16,apply,load,kv_insert,big_table,http,freshness,replay,freshness_real,replay_real,trainer,items,storage;
 only those are replaced in an existing bench/results.json);
 ODL_REAL_KAFKA_BIN (the real broker `make kafka` installs: rows 4r and 5r).
 """
@@ -326,6 +326,18 @@ def bench_forward(models):
                   "--work", os.path.join(WORK, "forward"), "--reps", str(S["forward_reps"]),
                   "--seconds", str(S["forward_seconds"])])
     return r
+
+
+def bench_bf16(models):
+    log("bf16 embedding storage vs f32: the demo export (models/sample) and the serving model")
+    out = {}
+    exports = [("sample", os.path.join(ROOT, "models", "sample")), ("serving", models["serving"]["dir"])]
+    if os.path.isdir(os.path.join(ROOT, "demo-out", "export")):   # `make demo`'s freshly trained export
+        exports.append(("demo", os.path.join(ROOT, "demo-out", "export")))
+    for name, export in exports:
+        out[name] = run_json([ODL, "bench", "bf16", "--export", export, "--reps", str(S["forward_reps"]),
+                              "--seconds", str(S["forward_seconds"])])
+    return out
 
 
 def bench_apply(models):
@@ -764,6 +776,24 @@ def rows_for_table(R):
                         None if target is None or ratio is None else ratio >= target))
         out.append(("1", "probs odl vs ORT (max abs diff)", f"{f.get('max_abs_diff_odl_vs_ort', float('nan')):.2e}", "", "",
                      "<= 1e-5", f.get("probs_equal_1e-5")))
+    bf = R.get("bf16")
+    for name, what in (("sample", "demo export models/sample"), ("demo", "make demo's export"), ("serving", "serving model")):
+        e = (bf or {}).get(name)
+        if not e:
+            continue
+        tr = e["table_bytes_ratio"]
+        out.append(("8", f"bf16 embeddings ({what}): table bytes bf16 / f32", f"{e['table_bytes_bf16']:,}",
+                    f"f32 {e['table_bytes_f32']:,}", fmt(tr, "x", 2), "0.5x", tr <= 0.5 + 1e-9))
+        out.append(("8", "  RSS growth after load (f32 mapped + touched) / load seconds",
+                    f"{fmt(e['rss_growth_bf16_bytes'] / 1e6, ' MB', 1)} / {fmt(e['load_seconds_bf16'], ' s', 3)}",
+                    f"f32 {fmt(e['rss_growth_f32_bytes'] / 1e6, ' MB', 1)} / {fmt(e['load_seconds_f32_mapped'] + e['touch_seconds_f32'], ' s', 3)}",
+                    "", "(report)", None))
+        r = e["ratio_cpu_median_paired"]
+        out.append(("8", f"  forward items per CPU-second, batch {e['batch']}, 1 thread (alternating reps; wall-clock ratio {e['ratio_median_paired']:.2f}x)",
+                    fmt(e["items_per_cpu_s_bf16"]), f"f32 {fmt(e['items_per_cpu_s_f32'])}", fmt(r, "x", 2), ">= 1.0x f32", r >= 1.0))
+        out.append(("8", f"  probs bf16 vs f32, {e['accuracy_items']:,} items: max / p99 abs diff",
+                    f"{e['max_abs_prob_diff']:.2e} / {e['p99_abs_prob_diff']:.2e}", f"max |embedding| {e['max_abs_embedding']:.2f}", "",
+                    "max <= 2e-3", e["max_abs_prob_diff"] <= 2e-3))
     h = R.get("http")
     if h and "updates" in h:
         u, i = h["updates"], h["idle"]
@@ -1003,6 +1033,7 @@ def main():
         return R.get(name)
 
     section("forward", bench_forward, models)
+    section("bf16", bench_bf16, models)
     section("apply", bench_apply, models)
     section("load", bench_load, models)
     section("kv_insert", bench_kv_insert)

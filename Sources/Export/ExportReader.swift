@@ -155,11 +155,16 @@ public enum ExportReader {
     /// ascending (and uncompressed, with `mapTables`) is served from read-only maps of its files
     /// through a ``SortedKeyBase`` (no in-memory hash index of its rows: tables bigger than RAM);
     /// `releaseMappedAfterUse` makes each prediction drop the mapped pages it touched.
+    /// With `embeddingDType` bf16 every other table is converted at load: its f32 file is read
+    /// (through a map when it can be) and rounded into a heap copy of half the size; tables over
+    /// a sorted base stay f32 maps of their files.
     public static let defaultSortedKVMinRows = 1 << 24
 
     public static func loadStore(_ dir: String, spec: ModelSpec, embeddingDir: String? = nil, mapTables: Bool = true,
                                  sortedKVMinRows: Int = defaultSortedKVMinRows, releaseMappedAfterUse: Bool = false,
+                                 embeddingDType: EmbeddingDType = .f32,
                                  http: HTTPBlob = HTTPBlob()) throws(ExportError) -> ParameterStore {
+        let bf16 = embeddingDType == .bf16
         let manifest = try readManifest(dir)
         try validate(manifest, spec: spec)
         let v = manifest.versionDir
@@ -186,11 +191,16 @@ public enum ExportReader {
                 let (path, temp) = try locate(embBase, stem: String(e.id), http: http, scratch: scratch)
                 defer { if temp { unlink(path) } }
                 let r: (shape: [Int], buffer: FloatBuffer)
-                do { r = try Npy.loadFloatBuffer(path: path, map: mapTables) } catch { throw ExportError(error) }
+                // bf16: map the f32 file (no f32 heap copy), round it, drop the map.
+                do { r = try Npy.loadFloatBuffer(path: path, map: mapTables || bf16) } catch { throw ExportError(error) }
                 guard r.shape == [rows, e.dim] else {
                     throw .mismatch(path: path, reason: "\(e.name) has shape \(r.shape), the model needs [\(rows), \(e.dim)]")
                 }
-                tables.append(.fixed(FixedTable(rows: rows, dim: e.dim, buffer: r.buffer)))
+                if bf16 {
+                    tables.append(.fixedBF16(FixedBF16Table(rows: rows, dim: e.dim, buffer: BF16Buffer(rounding: r.buffer.buffer))))
+                } else {
+                    tables.append(.fixed(FixedTable(rows: rows, dim: e.dim, buffer: r.buffer)))
+                }
             } else {
                 let (kp, kt) = try locate(embBase, stem: "\(e.id).keys", http: http, scratch: scratch)
                 defer { if kt { unlink(kp) } }
@@ -205,16 +215,20 @@ public enum ExportReader {
                 let values: (shape: [Int], buffer: FloatBuffer)
                 do {
                     keys = try Npy.readInt64s(path: kp)
-                    values = try Npy.loadFloatBuffer(path: vp, map: mapTables)
+                    values = try Npy.loadFloatBuffer(path: vp, map: mapTables || bf16)
                 } catch { throw ExportError(error) }
                 guard keys.shape.count == 1 else { throw .mismatch(path: kp, reason: "keys must be 1-D, got shape \(keys.shape)") }
                 guard values.shape == [keys.values.count, e.dim] else {
                     throw .mismatch(path: vp, reason: "\(e.name) values have shape \(values.shape), need [\(keys.values.count), \(e.dim)]")
                 }
-                tables.append(.keyValue(KVTable(dim: e.dim, keys: keys.values, values: values.buffer)))
+                if bf16 {
+                    tables.append(.keyValue(KVTable(dim: e.dim, keys: keys.values, halves: BF16Buffer(rounding: values.buffer.buffer))))
+                } else {
+                    tables.append(.keyValue(KVTable(dim: e.dim, keys: keys.values, values: values.buffer)))
+                }
             }
         }
-        do { return try ParameterStore(spec: spec, dense: dense, tables: tables) } catch {
+        do { return try ParameterStore(spec: spec, dense: dense, tables: tables, embeddingDType: embeddingDType) } catch {
             throw .mismatch(path: v, reason: error.description)
         }
     }

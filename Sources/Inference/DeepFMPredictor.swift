@@ -225,6 +225,8 @@ public final class DeepFMPredictor: Sendable {
             switch t {
             case .fixed(let f): fixedBase = UnsafePointer(f.buffer.pointer); rows = f.rows; dim = f.dim; kv = nil
             case .keyValue(let k): fixedBase = nil; rows = 0; dim = k.dim; kv = k
+            // bf16 tables are gathered by ``BF16TableAccess`` (the gather checks first).
+            case .fixedBF16(let f): fixedBase = nil; rows = f.rows; dim = f.dim; kv = nil
             }
         }
 
@@ -260,6 +262,12 @@ public final class DeepFMPredictor: Sendable {
         let deepWidth = deepLookups.count * dim
         wide.initialize(repeating: 0, count: b)
         for (column, table) in wideLookups {
+            if let access16 = BF16TableAccess(tables[table]) {
+                if let bad = gatherWideBF16(access16, batch: batch, column: column, wide: wide, combined: combined) {
+                    throw .idOutOfRange(feature: spec.columns[column].name, id: bad, rows: access16.rows)
+                }
+                continue
+            }
             let access = TableAccess(tables[table])
             let wd = wideDim
             let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
@@ -304,6 +312,12 @@ public final class DeepFMPredictor: Sendable {
         }
         let d = dim
         for (j, (column, table, combiner)) in deepLookups.enumerated() {
+            if let access16 = BF16TableAccess(tables[table]) {
+                if let bad = gatherDeepBF16(access16, batch: batch, column: column, field: j, combiner: combiner, deepInput: deepInput) {
+                    throw .idOutOfRange(feature: spec.columns[column].name, id: bad, rows: access16.rows)
+                }
+                continue
+            }
             let access = TableAccess(tables[table])
             let bad: Int64? = batch.columns[column].offsets.withUnsafeBufferPointer { off in
                 batch.columns[column].ids.withUnsafeBufferPointer { ids in

@@ -167,11 +167,15 @@ final class KVIndex: @unchecked Sendable {
 /// `@unchecked Sendable`: owns raw memory written only by the ``ParameterStore`` writer under
 /// its write lock; readers read it under the read lock.
 final class KVChunk: @unchecked Sendable {
+    /// f32 rows (empty in a bf16 table).
     let values: FloatBuffer
+    /// bf16 rows (empty in an f32 table).
+    let halves: BF16Buffer
     let keys: UnsafeMutablePointer<Int64>
 
-    init(dim: Int) {
-        values = FloatBuffer(zeroed: KVTable.chunkRows * dim)
+    init(dim: Int, dtype: EmbeddingDType) {
+        values = FloatBuffer(zeroed: dtype == .f32 ? KVTable.chunkRows * dim : 0)
+        halves = BF16Buffer(zeroed: dtype == .bf16 ? KVTable.chunkRows * dim : 0)
         keys = .allocate(capacity: KVTable.chunkRows)
         keys.initialize(repeating: 0, count: KVTable.chunkRows)
     }
@@ -186,13 +190,21 @@ final class KVChunk: @unchecked Sendable {
 /// inserted, indexed by the hash index. Over a sorted base, an update of a base key writes a
 /// new chunk row that shadows the base row (the base is never written).
 ///
+/// Rows are f32 or bf16 (``dtype``, one for the whole table). A bf16 table rounds every row
+/// written (base at load, updates on apply); a table over a sorted base is always f32 (its
+/// base is a map of the f32 file, and its update rows stay f32 to match).
+///
 /// `@unchecked Sendable`: mutated only by the single writer of a ``ParameterStore`` under its
 /// write lock (or before publication); readers use it under the read lock.
 package final class KVTable: @unchecked Sendable {
     static let chunkRows = 65_536
     let dim: Int
-    /// Base values (hashed base), or nil over a sorted base.
+    /// How the rows are stored.
+    let dtype: EmbeddingDType
+    /// Base values (hashed f32 base), or nil over a sorted base or in a bf16 table.
     let base: FloatBuffer?
+    /// Base values of a bf16 table, else nil.
+    let base16: BF16Buffer?
     /// The sorted, memory-mapped base, or nil.
     let sorted: SortedKeyBase?
     let baseRows: Int
@@ -209,9 +221,20 @@ package final class KVTable: @unchecked Sendable {
 
     /// Table holding `keys` with values `values` (`keys.count * dim` floats, adopted, not copied).
     /// A repeated key keeps its last row's values (its earlier rows become unreachable).
-    package init(dim: Int, keys: [Int64], values: FloatBuffer) {
+    package convenience init(dim: Int, keys: [Int64], values: FloatBuffer) {
+        self.init(dim: dim, keys: keys, f32: values, bf16: nil)
+    }
+
+    /// bf16 table holding `keys` with values `values` (`keys.count * dim`, adopted, not copied).
+    package convenience init(dim: Int, keys: [Int64], halves: BF16Buffer) {
+        self.init(dim: dim, keys: keys, f32: nil, bf16: halves)
+    }
+
+    private init(dim: Int, keys: [Int64], f32: FloatBuffer?, bf16: BF16Buffer?) {
         self.dim = dim
-        base = values
+        dtype = bf16 == nil ? .f32 : .bf16
+        base = f32
+        base16 = bf16
         sorted = nil
         baseRows = keys.count
         baseKeys = keys
@@ -226,7 +249,9 @@ package final class KVTable: @unchecked Sendable {
     /// Table over a sorted memory-mapped base (no hash index of the base rows).
     package init(sorted: SortedKeyBase) {
         dim = sorted.dim
+        dtype = .f32
         base = nil
+        base16 = nil
         self.sorted = sorted
         baseRows = sorted.count
         baseKeys = []
@@ -255,7 +280,38 @@ package final class KVTable: @unchecked Sendable {
         return chunks[r / KVTable.chunkRows].values.pointer + (r % KVTable.chunkRows) * dim
     }
 
-    /// Row values of `key`, nil when absent.
+    /// Row `row` of a bf16 table.
+    @inline(__always)
+    func rowPointer16(_ row: Int) -> UnsafeMutablePointer<UInt16> {
+        if row < baseRows { return base16.unsafelyUnwrapped.pointer + row * dim }
+        let r = row - baseRows
+        return chunks[r / KVTable.chunkRows].halves.pointer + (r % KVTable.chunkRows) * dim
+    }
+
+    /// Row values of `key` in a bf16 table, nil when absent.
+    @inline(__always)
+    func lookup16(_ key: Int64) -> UnsafePointer<UInt16>? {
+        let r = index.find(key)
+        return r >= 0 ? UnsafePointer(rowPointer16(r)) : nil
+    }
+
+    /// Row `row` as f32 (widened in a bf16 table).
+    func rowValues(_ row: Int) -> [Float] {
+        if dtype == .bf16 {
+            let p = rowPointer16(row)
+            return (0..<dim).map { BF16.widen(p[$0]) }
+        }
+        return Array(UnsafeBufferPointer(start: rowPointer(row), count: dim))
+    }
+
+    /// Bytes of row values held: the base (in memory or mapped) and the allocated chunks.
+    var valueBytes: Int {
+        let b = dtype.bytesPerValue
+        let baseBytes = sorted.map { $0.count * $0.dim * 4 } ?? baseRows * dim * b
+        return baseBytes + chunks.count * KVTable.chunkRows * dim * b
+    }
+
+    /// Row values of `key`, nil when absent (f32 tables).
     @inline(__always)
     func lookup(_ key: Int64) -> UnsafePointer<Float>? {
         let r = index.find(key)
@@ -273,7 +329,7 @@ package final class KVTable: @unchecked Sendable {
         var capacityRows = baseRows + chunks.count * KVTable.chunkRows
         var extra: [KVChunk] = []
         while capacityRows < rowCount + newKeys {
-            extra.append(KVChunk(dim: dim))
+            extra.append(KVChunk(dim: dim, dtype: dtype))
             capacityRows += KVTable.chunkRows
         }
         return (idx, extra)
@@ -285,27 +341,32 @@ package final class KVTable: @unchecked Sendable {
         chunks.append(contentsOf: extra)
     }
 
-    /// Writer side, under the write lock: the row `key`'s values go to, appending a row (and
-    /// indexing it) when the key has none in the hash index. `inserted` is true for a key the
-    /// table did not hold at all. Requires room prepared by `prepare`/`install`.
+    /// Writer side, under the write lock: the row number `key`'s values go to, appending a row
+    /// (and indexing it) when the key has none in the hash index. `inserted` is true for a key
+    /// the table did not hold at all. Requires room prepared by `prepare`/`install`.
     @inline(__always)
-    private func destination(_ key: Int64) -> (row: UnsafeMutablePointer<Float>, inserted: Bool) {
+    private func destination(_ key: Int64) -> (row: Int, inserted: Bool) {
         let row = rowCount
         let existing = index.upsert(key, row: row)
-        if existing >= 0 { return (rowPointer(existing), false) }
+        if existing >= 0 { return (existing, false) }
         let r = row - baseRows
         chunks[r / KVTable.chunkRows].keys[r % KVTable.chunkRows] = key
         extraRows += 1
         let inserted = sorted.map { $0.find(key) < 0 } ?? true
         if inserted { keyCount += 1 }
-        return (rowPointer(row), inserted)
+        return (row, inserted)
     }
 
-    /// Writer side, under the write lock: set `key`'s row (inserting it). Returns true when inserted.
+    /// Writer side, under the write lock: set `key`'s row (inserting it; a bf16 table stores
+    /// the values rounded). Returns true when inserted.
     @inline(__always)
     func set(_ key: Int64, values: UnsafePointer<Float>) -> Bool {
         let d = destination(key)
-        d.row.update(from: values, count: dim)
+        if dtype == .bf16 {
+            BF16.round(values, into: rowPointer16(d.row), count: dim)
+        } else {
+            rowPointer(d.row).update(from: values, count: dim)
+        }
         return d.inserted
     }
 
@@ -313,7 +374,11 @@ package final class KVTable: @unchecked Sendable {
     @inline(__always)
     func set(_ key: Int64, raw: UnsafeRawPointer) -> Bool {
         let d = destination(key)
-        UnsafeMutableRawPointer(d.row).copyMemory(from: raw, byteCount: 4 * dim)
+        if dtype == .bf16 {
+            BF16.round(raw: raw, into: rowPointer16(d.row), count: dim)
+        } else {
+            UnsafeMutableRawPointer(rowPointer(d.row)).copyMemory(from: raw, byteCount: 4 * dim)
+        }
         return d.inserted
     }
 

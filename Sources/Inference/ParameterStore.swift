@@ -30,10 +30,44 @@ package final class FixedTable: @unchecked Sendable {
     }
 }
 
+/// A fixed-size embedding table stored as bf16 (`rows * dim` values, heap), see ``BF16``.
+///
+/// `@unchecked Sendable`: like ``FixedTable``, its values are written only by the
+/// ``ParameterStore`` writer under the write lock and read under the read lock.
+package final class FixedBF16Table: @unchecked Sendable {
+    let rows: Int
+    let dim: Int
+    let buffer: BF16Buffer
+    package init(rows: Int, dim: Int, buffer: BF16Buffer) {
+        self.rows = rows
+        self.dim = dim
+        self.buffer = buffer
+    }
+}
+
 /// One table of the store.
 package enum StoredTable: Sendable {
     case fixed(FixedTable)
+    case fixedBF16(FixedBF16Table)
     case keyValue(KVTable)
+
+    /// How the table's rows are stored.
+    var dtype: EmbeddingDType {
+        switch self {
+        case .fixed: return .f32
+        case .fixedBF16: return .bf16
+        case .keyValue(let t): return t.dtype
+        }
+    }
+
+    /// Bytes of row values held (heap or mapped; key-value hash indexes not counted).
+    var valueBytes: Int {
+        switch self {
+        case .fixed(let t): return t.rows * t.dim * 4
+        case .fixedBF16(let t): return t.rows * t.dim * 2
+        case .keyValue(let t): return t.valueBytes
+        }
+    }
 }
 
 /// A model's live parameters: many predicting readers, one writer applying update messages.
@@ -62,12 +96,16 @@ public final class ParameterStore: @unchecked Sendable {
     let tables: [StoredTable]
     /// Whether any key-value table has a sorted, memory-mapped base (``SortedKeyBase``).
     public let hasSortedBase: Bool
+    /// How embedding rows were asked to be stored (a table over a sorted base stays f32).
+    public let embeddingDType: EmbeddingDType
     /// Test hook: apply sparse rows without the write lock (negative control of the
     /// concurrency test only; never set elsewhere).
     nonisolated(unsafe) var skipWriteLockForTesting = false
 
-    /// A store holding a copy of `parameters`, checked against `spec`.
-    public convenience init(spec: ModelSpec, parameters: ModelParameters) throws(ParameterStoreError) {
+    /// A store holding a copy of `parameters`, checked against `spec`; with `embeddingDType`
+    /// bf16 the embedding rows are stored rounded to bf16 (dense parameters stay f32).
+    public convenience init(spec: ModelSpec, parameters: ModelParameters,
+                            embeddingDType: EmbeddingDType = .f32) throws(ParameterStoreError) {
         var tables: [StoredTable] = []
         guard parameters.tables.count == spec.embeddings.count else {
             throw .tableCount(expected: spec.embeddings.count, got: parameters.tables.count)
@@ -80,6 +118,11 @@ public final class ParameterStore: @unchecked Sendable {
                     throw .tableSize(embedding: e.name, expected: "[\(specRows), \(e.dim)]",
                                      got: "[\(rows), \(dim)] with \(values.count) values")
                 }
+                if embeddingDType == .bf16 {
+                    let buf = values.withUnsafeBufferPointer { BF16Buffer(rounding: $0) }
+                    tables.append(.fixedBF16(FixedBF16Table(rows: rows, dim: dim, buffer: buf)))
+                    continue
+                }
                 let buf = values.withUnsafeBufferPointer { FloatBuffer(copying: $0) }
                 tables.append(.fixed(FixedTable(rows: rows, dim: dim, buffer: buf)))
             case .keyValue(let dim, let keys, let values):
@@ -88,15 +131,22 @@ public final class ParameterStore: @unchecked Sendable {
                     throw .tableSize(embedding: e.name, expected: "width \(e.dim), keys x width values",
                                      got: "width \(dim), \(keys.count) keys, \(values.count) values")
                 }
+                if embeddingDType == .bf16 {
+                    let buf = values.withUnsafeBufferPointer { BF16Buffer(rounding: $0) }
+                    tables.append(.keyValue(KVTable(dim: dim, keys: keys, halves: buf)))
+                    continue
+                }
                 let buf = values.withUnsafeBufferPointer { FloatBuffer(copying: $0) }
                 tables.append(.keyValue(KVTable(dim: dim, keys: keys, values: buf)))
             }
         }
-        try self.init(spec: spec, dense: parameters.dense, tables: tables)
+        try self.init(spec: spec, dense: parameters.dense, tables: tables, embeddingDType: embeddingDType)
     }
 
-    /// A store over prepared tables (the export loader's zero-copy path).
-    package init(spec: ModelSpec, dense: [[Float]], tables: [StoredTable]) throws(ParameterStoreError) {
+    /// A store over prepared tables (the export loader's zero-copy path). `embeddingDType` is
+    /// what the tables were asked to be (reported; each table knows its own).
+    package init(spec: ModelSpec, dense: [[Float]], tables: [StoredTable],
+                 embeddingDType: EmbeddingDType = .f32) throws(ParameterStoreError) {
         guard dense.count == spec.denseVariables.count else {
             throw .denseCount(expected: spec.denseVariables.count, got: dense.count)
         }
@@ -110,6 +160,7 @@ public final class ParameterStore: @unchecked Sendable {
         self.specFingerprint = spec.parameterFingerprint
         self.dense = DenseSnapshot(spec: spec, values: dense)
         self.tables = tables
+        self.embeddingDType = embeddingDType
         hasSortedBase = tables.contains { if case .keyValue(let t) = $0 { return t.sorted != nil } else { return false } }
     }
 
@@ -145,7 +196,14 @@ public final class ParameterStore: @unchecked Sendable {
             case .fixed(let t):
                 guard key >= 0 && key < Int64(t.rows) else { return nil }
                 return Array(UnsafeBufferPointer(start: t.buffer.pointer + Int(key) * t.dim, count: t.dim))
+            case .fixedBF16(let t):
+                guard key >= 0 && key < Int64(t.rows) else { return nil }
+                return t.buffer.toFloats(offset: Int(key) * t.dim, count: t.dim)
             case .keyValue(let t):
+                if t.dtype == .bf16 {
+                    guard let p = t.lookup16(key) else { return nil }
+                    return (0..<t.dim).map { BF16.widen(p[$0]) }
+                }
                 guard let p = t.lookup(key) else { return nil }
                 return Array(UnsafeBufferPointer(start: p, count: t.dim))
             }
@@ -158,6 +216,7 @@ public final class ParameterStore: @unchecked Sendable {
         return lock.withReadLock {
             switch tables[embeddingId] {
             case .fixed(let t): return t.rows
+            case .fixedBF16(let t): return t.rows
             case .keyValue(let t): return t.keyCount
             }
         }
@@ -168,8 +227,20 @@ public final class ParameterStore: @unchecked Sendable {
         guard embeddingId >= 0 && embeddingId < tables.count else { return false }
         switch tables[embeddingId] {
         case .fixed(let t): return t.buffer.isMapped
-        case .keyValue(let t): return t.base?.isMapped ?? true
+        case .fixedBF16: return false
+        case .keyValue(let t): return t.dtype == .bf16 ? false : (t.base?.isMapped ?? true)
         }
+    }
+
+    /// Bytes of embedding row values held by every table (heap or mapped; hash indexes not
+    /// counted): half as many in bf16 as in f32, apart from tables over a sorted base.
+    public var tableBytes: Int {
+        lock.withReadLock { tables.reduce(0) { $0 + $1.valueBytes } }
+    }
+
+    /// How table `embeddingId`'s rows are stored (nil for an unknown table).
+    public func tableDType(embeddingId: Int) -> EmbeddingDType? {
+        embeddingId >= 0 && embeddingId < tables.count ? tables[embeddingId].dtype : nil
     }
 
     /// Drops the pages of every sorted, memory-mapped key-value base from the process's
@@ -197,7 +268,7 @@ public final class ParameterStore: @unchecked Sendable {
             var bytes = 0
             for case .keyValue(let t) in tables {
                 let p = t.prepare(newKeys: rows)
-                bytes += p.chunks.count * KVTable.chunkRows * (4 * t.dim + 8) + (p.index.map { 16 * $0.capacity } ?? 0)
+                bytes += p.chunks.count * KVTable.chunkRows * ((t.dtype == .bf16 ? 2 : 4) * t.dim + 8) + (p.index.map { 16 * $0.capacity } ?? 0)
                 prepared.append((t, p.index, p.chunks))
             }
             lock.withWriteLock { for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) } }
@@ -249,6 +320,11 @@ public final class ParameterStore: @unchecked Sendable {
                                 (t.buffer.pointer + Int(k) * t.dim).update(from: v + i * t.dim, count: t.dim)
                             }
                             counts.rowsUpdated += b.keys.count
+                        case .fixedBF16(let t):
+                            for (i, k) in b.keys.enumerated() {
+                                BF16.round(v + i * t.dim, into: t.buffer.pointer + Int(k) * t.dim, count: t.dim)
+                            }
+                            counts.rowsUpdated += b.keys.count
                         case .keyValue(let t):
                             for (i, k) in b.keys.enumerated() {
                                 if t.set(k, values: v + i * t.dim) { counts.rowsInserted += 1 } else { counts.rowsUpdated += 1 }
@@ -287,6 +363,13 @@ public final class ParameterStore: @unchecked Sendable {
                             throw .keyOutOfRange(embedding: spec.embeddings[Int(b.embeddingId)].name, key: k, rows: t.rows)
                         }
                     }
+                case .fixedBF16(let t):
+                    for i in 0..<b.keyCount {
+                        let k = layout.key(bytes, b, i)
+                        if k < 0 || k >= Int64(t.rows) {
+                            throw .keyOutOfRange(embedding: spec.embeddings[Int(b.embeddingId)].name, key: k, rows: t.rows)
+                        }
+                    }
                 case .keyValue:
                     // At most every key is new: room for that costs no probe (a key already
                     // held only leaves its prepared row for a later insert).
@@ -312,6 +395,12 @@ public final class ParameterStore: @unchecked Sendable {
                         for i in 0..<b.keyCount {
                             let k = Int(layout.key(bytes, b, i))
                             (dst + k * rowBytes).copyMemory(from: base + b.valuesOffset + i * rowBytes, byteCount: rowBytes)
+                        }
+                        counts.rowsUpdated += b.keyCount
+                    case .fixedBF16(let t):
+                        for i in 0..<b.keyCount {
+                            let k = Int(layout.key(bytes, b, i))
+                            BF16.round(raw: base + b.valuesOffset + i * rowBytes, into: t.buffer.pointer + k * t.dim, count: t.dim)
                         }
                         counts.rowsUpdated += b.keyCount
                     case .keyValue(let t):
@@ -371,6 +460,9 @@ public final class ParameterStore: @unchecked Sendable {
                 case .fixed(let f):
                     h.mix(UInt64(f.rows)); h.mix(UInt64(f.dim))
                     h.mix(floats: f.buffer.buffer)
+                case .fixedBF16(let f):
+                    h.mix(UInt64(f.rows)); h.mix(UInt64(f.dim))
+                    h.mix(halves: f.buffer.buffer)
                 case .keyValue(let kv):
                     var sum: UInt64 = 0
                     if let sorted = kv.sorted {
@@ -382,7 +474,11 @@ public final class ParameterStore: @unchecked Sendable {
                     for (key, row) in (kv.sorted == nil ? kv.liveRows() : kv.liveExtraRows()) {
                         var r = Digest()
                         r.mix(UInt64(bitPattern: key))
-                        r.mix(floats: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim))
+                        if kv.dtype == .bf16 {
+                            r.mix(halves: UnsafeBufferPointer(start: kv.rowPointer16(row), count: kv.dim))
+                        } else {
+                            r.mix(floats: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim))
+                        }
                         sum &+= r.finish()
                     }
                     h.mix(UInt64(kv.keyCount)); h.mix(sum)
@@ -401,11 +497,19 @@ public final class ParameterStore: @unchecked Sendable {
                 switch t {
                 case .fixed(let f):
                     out.append(.fixed(rows: f.rows, dim: f.dim, values: f.buffer.toArray()))
+                case .fixedBF16(let f):
+                    out.append(.fixed(rows: f.rows, dim: f.dim, values: f.buffer.toFloats()))
                 case .keyValue(let kv):
                     let live = kv.liveRows()
                     var values: [Float] = []
                     values.reserveCapacity(live.count * kv.dim)
-                    for (_, row) in live { values.append(contentsOf: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim)) }
+                    for (_, row) in live {
+                        if kv.dtype == .bf16 {
+                            values.append(contentsOf: kv.rowValues(row))
+                        } else {
+                            values.append(contentsOf: UnsafeBufferPointer(start: kv.rowPointer(row), count: kv.dim))
+                        }
+                    }
                     out.append(.keyValue(dim: kv.dim, keys: live.map(\.key), values: values))
                 }
             }
@@ -440,6 +544,18 @@ struct Digest {
         var i = 0
         while i < words { mix(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)); i += 1 }
         if floats.count % 2 == 1 { mix(UInt64(floats[floats.count - 1].bitPattern)) }
+    }
+
+    /// bf16 bits, four to a word (a trailing partial word zero-padded, after the count).
+    mutating func mix(halves: UnsafeBufferPointer<UInt16>) {
+        guard let base = halves.baseAddress else { return }
+        let raw = UnsafeRawPointer(base)
+        let words = halves.count / 4
+        var i = 0
+        while i < words { mix(raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)); i += 1 }
+        var tail: UInt64 = 0
+        for j in (words * 4)..<halves.count { tail |= UInt64(halves[j]) << (16 * UInt64(j - words * 4)) }
+        if halves.count % 4 != 0 { mix(tail) }
     }
 
     func finish() -> UInt64 {

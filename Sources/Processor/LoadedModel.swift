@@ -16,10 +16,11 @@ public struct LoadedModel: Sendable {
     /// load every parameter. Errors name the file at fault.
     /// An EasyRec SavedModel export (`saved_model.pb`) is converted once into odl's format in a
     /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
-    /// `sortedKVMinRows`: see ``ServeOptions/sortedKVMinRows``.
+    /// `sortedKVMinRows`: see ``ServeOptions/sortedKVMinRows``; `embeddingDType`: see
+    /// ``ServeOptions/embeddingDType``.
     public static func load(path: String, embeddingDir: String?, limits: ServeLimits,
                             sortedKVMinRows: Int = ExportReader.defaultSortedKVMinRows,
-                            releaseMappedAfterUse: Bool = false) throws(ServeError) -> LoadedModel {
+                            releaseMappedAfterUse: Bool = false, embeddingDType: EmbeddingDType = .f32) throws(ServeError) -> LoadedModel {
         // Object-store exports are copied to local scratch, loaded (tables are mapped, so the copy
         // can go right after) and then reported under their URL.
         let source = try ModelFetch.localVersion(path)
@@ -29,13 +30,13 @@ public struct LoadedModel: Sendable {
             if let embeddings, embeddings.temporary { try? FileManager.default.removeItem(atPath: embeddings.path) }
         }
         var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits, sortedKVMinRows: sortedKVMinRows,
-                                   releaseMappedAfterUse: releaseMappedAfterUse)
+                                   releaseMappedAfterUse: releaseMappedAfterUse, embeddingDType: embeddingDType)
         if source.temporary { loaded.versionDir = source.display }
         return loaded
     }
 
     static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits,
-                          sortedKVMinRows: Int, releaseMappedAfterUse: Bool) throws(ServeError) -> LoadedModel {
+                          sortedKVMinRows: Int, releaseMappedAfterUse: Bool, embeddingDType: EmbeddingDType = .f32) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
         var path = path
@@ -70,7 +71,7 @@ public struct LoadedModel: Sendable {
         let store: ParameterStore
         do {
             store = try ExportReader.loadStore(versionDir, spec: spec, embeddingDir: embeddingDir, sortedKVMinRows: sortedKVMinRows,
-                                               releaseMappedAfterUse: releaseMappedAfterUse)
+                                               releaseMappedAfterUse: releaseMappedAfterUse, embeddingDType: embeddingDType)
         } catch {
             throw ServeError("export \(versionDir): \(error.description)")
         }

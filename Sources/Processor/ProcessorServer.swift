@@ -88,7 +88,8 @@ public final class ProcessorServer: Sendable {
         let started = ContinuousClock.now
         let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
         let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
-                                         sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil)
+                                         sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil,
+                                         embeddingDType: options.embeddingDType)
         if options.kvReserveRows > 0 {
             let t0 = ContinuousClock.now
             let bytes = model.store.reserveKeyValueRows(options.kvReserveRows)
@@ -101,6 +102,7 @@ public final class ProcessorServer: Sendable {
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
             "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
             "seconds": "\(Self.seconds(ContinuousClock.now - started))", "simd": "\(SIMDLevel.current.rawValue)",
+            "embedding_dtype": "\(model.store.embeddingDType)", "table_bytes": "\(model.store.tableBytes)",
         ])
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Inference
 
 /// Everything `odl serve` can be told; unset values default from the export.
 public struct ServeOptions: Sendable {
@@ -70,6 +71,8 @@ public struct ServeOptions: Sendable {
     /// Benchmark ceiling peer: predict answers a score of 0 per item after decoding and checking the
     /// request (``CeilingPredictor``), skipping FG and the model; everything else is unchanged.
     public var ceiling: Bool = false
+    /// How embedding rows are stored (bf16: half the memory, rounded at load and on apply).
+    public var embeddingDType: EmbeddingDType = .f32
     /// Extra librdkafka consumer settings.
     public var consumerSettings: [String: String] = [:]
 

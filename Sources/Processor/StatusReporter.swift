@@ -14,6 +14,10 @@ public struct ProcessorStatus: Sendable, Codable, Equatable {
         public var features: Int
         public var embeddingTables: Int
         public var denseVariables: Int
+        /// How embedding rows are stored: "f32" or "bf16" (`--embedding-dtype`).
+        public var embeddingDType: String
+        /// Bytes of embedding row values held (heap or mapped; hash indexes not counted).
+        public var tableBytes: Int
     }
     public var service: String?
     public var ready: Bool
@@ -101,7 +105,8 @@ final class StatusReporter: OperationsReporting {
             uptimeSeconds: Date().timeIntervalSince(started),
             model: .init(path: model.versionDir, version: model.version, baseStep: model.manifest.globalStep,
                          checksum: String(checksum, radix: 16), features: spec.columns.count,
-                         embeddingTables: spec.embeddings.count, denseVariables: spec.denseVariables.count),
+                         embeddingTables: spec.embeddings.count, denseVariables: spec.denseVariables.count,
+                         embeddingDType: model.store.embeddingDType.rawValue, tableBytes: model.store.tableBytes),
             updates: snap, items: items?.snapshot,
             memory: budget.map {
                 .init(budgetBytes: $0.budgetBytes, residentBytes: MemoryBudget.residentBytes() ?? 0,

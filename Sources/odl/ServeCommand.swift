@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Inference
 import Processor
 
 /// `odl serve`: the EAS-compatible predict processor with live parameter updates.
@@ -92,6 +93,8 @@ struct ServeCommand: AsyncParsableCommand {
     var mappedKVMinRows: Int?
     @Option(name: .long, help: "Make room at load for this many new keys in every key-value table (memory faulted in, hash index sized), so inserting them costs no page fault or re-hash.")
     var kvReserveRows: Int = 0
+    @Option(name: .long, help: "How embedding rows are held in memory: f32, or bf16 (half the memory; rows rounded to nearest even at load and on every update; dense parameters, updates on the wire and the forward pass stay f32; tables served from sorted file maps stay f32).")
+    var embeddingDtype: String = "f32"
     @Option(name: .long, help: "Extra librdkafka consumer setting KEY=VALUE (repeatable), e.g. security.protocol=SASL_SSL.")
     var kafkaSetting: [String] = []
     @Flag(name: .long, help: ArgumentHelp("Benchmark ceiling peer: answer a score of 0 per item after decoding the request (no FG, no model).",
@@ -176,6 +179,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard kvReserveRows >= 0 else { throw ValidationError("--kv-reserve-rows must be 0 or more") }
         options.kvReserveRows = kvReserveRows
+        guard let dtype = EmbeddingDType(rawValue: embeddingDtype) else {
+            throw ValidationError("--embedding-dtype: \"\(embeddingDtype)\" is not f32 or bf16")
+        }
+        options.embeddingDType = dtype
         if let mappedKVMinRows {
             guard mappedKVMinRows >= 0 else { throw ValidationError("--mapped-kv-min-rows must be 0 or more") }
             options.sortedKVMinRows = mappedKVMinRows

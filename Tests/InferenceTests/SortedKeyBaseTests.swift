@@ -32,6 +32,34 @@ final class SortedKeyBaseTests: XCTestCase {
         return e.id
     }
 
+    /// `--embedding-dtype bf16` leaves a sorted, mapped table f32 (a map of the f32 file; its
+    /// update rows stay f32 too) and rounds the other tables.
+    func testSortedBaseStaysF32UnderBF16() throws {
+        let rows = 3000
+        let (spec, params, keys) = try model(rows: rows, shuffled: false)
+        let t = TempDir()
+        let v = t.path + "/export/1"
+        try ExportWriter.write(versionDir: v, spec: spec, parameters: params, pipelineConfig: "model_config {}\n")
+        let kv = try kvId(spec)
+        let f32 = try ExportReader.loadStore(v, spec: spec, sortedKVMinRows: 0)
+        let bf16 = try ExportReader.loadStore(v, spec: spec, sortedKVMinRows: 0, embeddingDType: .bf16)
+        XCTAssertTrue(bf16.hasSortedBase)
+        XCTAssertEqual(bf16.embeddingDType, .bf16)
+        XCTAssertEqual(bf16.tableDType(embeddingId: kv), .f32)
+        XCTAssertTrue(bf16.isMemoryMapped(embeddingId: kv))
+        for key in keys.prefix(50) { XCTAssertEqual(bf16.row(embeddingId: kv, key: key), f32.row(embeddingId: kv, key: key)) }
+        for e in spec.embeddings where e.rows != nil {
+            XCTAssertEqual(bf16.tableDType(embeddingId: e.id), .bf16)
+            XCTAssertEqual(bf16.row(embeddingId: e.id, key: 3), f32.row(embeddingId: e.id, key: 3)?.map(BF16.rounded))
+        }
+        let update = UpdateMessage.sparse(.init(globalStep: 1, blocks: [.init(embeddingId: Int32(kv), keys: [keys[5], 77],
+                                                                          values: (0..<(2 * dim)).map { Float($0) * 0.1 + 0.01 })]))
+        try f32.apply(update)
+        try bf16.apply(update)
+        XCTAssertEqual(bf16.row(embeddingId: kv, key: keys[5]), f32.row(embeddingId: kv, key: keys[5]))
+        XCTAssertEqual(bf16.row(embeddingId: kv, key: 77), (dim..<(2 * dim)).map { Float($0) * 0.1 + 0.01 })
+    }
+
     func testSortedBaseMatchesTheHashedTable() throws {
         let rows = 5000
         let (spec, params, keys) = try model(rows: rows, shuffled: false)

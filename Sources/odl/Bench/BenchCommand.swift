@@ -13,6 +13,6 @@ struct BenchCommand: ParsableCommand {
         BenchMakeModelCommand.self, BenchForwardCommand.self, BenchApplyCommand.self,
         BenchWriteUpdatesCommand.self, BenchProduceUpdatesCommand.self, BenchConsumeCommand.self,
         BenchFreshnessCommand.self, BenchTrainerCommand.self, BenchItemsCommand.self, BenchStorageCommand.self,
-        BenchCreateTopicsCommand.self, BenchBigTableCommand.self, BenchKVInsertCommand.self,
+        BenchCreateTopicsCommand.self, BenchBigTableCommand.self, BenchKVInsertCommand.self, BenchBF16Command.self,
     ]
 }
