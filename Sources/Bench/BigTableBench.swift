@@ -71,11 +71,17 @@ package struct BigTableBench {
         }
         let version = dir + "/1"
         var writeSeconds: Double?
-        if !FileManager.default.fileExists(atPath: version + "/" + ExportWriter.infoFile) {
+        // Written beside the version once it is complete: a later run with the same size reuses it.
+        let marker = dir + "/complete-\(rows)x\(dim)"
+        if !FileManager.default.fileExists(atPath: marker) {
             try? FileManager.default.removeItem(atPath: version)
             let t = BenchSupport.now()
             try writeModel(version)
             writeSeconds = BenchSupport.now() - t
+            for old in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where old.hasPrefix("complete-") {
+                try? FileManager.default.removeItem(atPath: dir + "/" + old)
+            }
+            guard FileManager.default.createFile(atPath: marker, contents: Data()) else { throw BenchError("cannot write \(marker)") }
         }
         let files = try FileManager.default.subpathsOfDirectory(atPath: version).map { version + "/" + $0 }
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: $0, isDirectory: &d) && !d.boolValue }
