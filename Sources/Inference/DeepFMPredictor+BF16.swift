@@ -111,17 +111,7 @@ extension DeepFMPredictor {
                             guard let row else { continue }
                             BF16.addScaled(w, row, into: dst, d)
                         }
-                        let denom: Float
-                        switch combiner {
-                        case .sum: denom = 1
-                        case .mean: denom = wsum
-                        case .sqrtn: denom = wsq.squareRoot()
-                        }
-                        if denom == 0 {
-                            VectorOps.zero(dst, d)
-                        } else if denom != 1 {
-                            VectorOps.divide(dst, by: denom, d)
-                        }
+                        Self.finishCombine(dst, combiner, weightSum: wsum, squareSum: wsq, d)
                     }
                     return nil
                 }

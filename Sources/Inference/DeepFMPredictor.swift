@@ -337,23 +337,31 @@ public final class DeepFMPredictor: Sendable {
                                 guard let row else { continue }
                                 VectorOps.addScaled(w, row, into: dst, d)
                             }
-                            let denom: Float
-                            switch combiner {
-                            case .sum: denom = 1
-                            case .mean: denom = wsum
-                            case .sqrtn: denom = wsq.squareRoot()
-                            }
-                            if denom == 0 {
-                                VectorOps.zero(dst, d)
-                            } else if denom != 1 {
-                                VectorOps.divide(dst, by: denom, d)
-                            }
+                            Self.finishCombine(dst, combiner, weightSum: wsum, squareSum: wsq, d)
                         }
                         return nil
                     }
                 }
             }
             if let bad { throw .idOutOfRange(feature: spec.columns[column].name, id: bad, rows: access.rows) }
+        }
+    }
+
+    /// Divides one item's summed deep field `dst` by its combiner's denominator (sum: 1, mean:
+    /// the weights' sum, sqrtn: the root of their squares); all zeros when that is 0.
+    @inline(__always)
+    static func finishCombine(_ dst: UnsafeMutablePointer<Float>, _ combiner: FeatureColumnSpec.Combiner,
+                              weightSum: Float, squareSum: Float, _ d: Int) {
+        let denom: Float
+        switch combiner {
+        case .sum: denom = 1
+        case .mean: denom = weightSum
+        case .sqrtn: denom = squareSum.squareRoot()
+        }
+        if denom == 0 {
+            VectorOps.zero(dst, d)
+        } else if denom != 1 {
+            VectorOps.divide(dst, by: denom, d)
         }
     }
 

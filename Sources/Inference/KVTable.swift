@@ -20,8 +20,6 @@ final class KVIndex: @unchecked Sendable {
     private let words: UnsafeMutablePointer<Int64>
     private let byteCount: Int
     private(set) var count = 0
-    /// Keys probed ahead in batches.
-    static let lookAhead = 8
     /// Keys whose home slot is prefetched ahead while a message's rows are written (64 measured
     /// best of 8/16/32/64 on this VM's 1 GB index, within its run-to-run noise).
     static let insertLookAhead = 64
@@ -77,20 +75,6 @@ final class KVIndex: @unchecked Sendable {
             if words[2 * i] == key { return Int(r) }
             i = (i + 1) & mask
         }
-    }
-
-    /// How many of `n` keys (`key(i)`) are absent, probing with look-ahead.
-    @inline(__always)
-    func countAbsent(_ n: Int, _ key: (Int) -> Int64) -> Int {
-        var absent = 0
-        var sink: Int64 = 0
-        for i in 0..<min(KVIndex.lookAhead, n) { sink &+= touch(key(i)) }
-        for i in 0..<n {
-            if i + KVIndex.lookAhead < n { sink &+= touch(key(i + KVIndex.lookAhead)) }
-            if find(key(i)) < 0 { absent += 1 }
-        }
-        if sink == Int64.min { absent += 0 }  // keeps the look-ahead loads
-        return absent
     }
 
     /// Slot holding `key`, or -1.

@@ -264,16 +264,35 @@ public final class ParameterStore: @unchecked Sendable {
     public func reserveKeyValueRows(_ rows: Int) -> Int {
         guard rows > 0 else { return 0 }
         return writer.withLock { _ in
-            var prepared: [(KVTable, KVIndex?, [KVChunk])] = []
-            var bytes = 0
-            for case .keyValue(let t) in tables {
-                let p = t.prepare(newKeys: rows)
-                bytes += p.chunks.count * KVTable.chunkRows * ((t.dtype == .bf16 ? 2 : 4) * t.dim + 8) + (p.index.map { 16 * $0.capacity } ?? 0)
-                prepared.append((t, p.index, p.chunks))
+            var newKeys: [Int: Int] = [:]
+            for (id, t) in tables.enumerated() { if case .keyValue = t { newKeys[id] = rows } }
+            let room = prepareRoom(newKeys)
+            lock.withWriteLock { install(room) }
+            return room.reduce(0) { sum, r in
+                sum + r.chunks.count * KVTable.chunkRows * ((r.table.dtype == .bf16 ? 2 : 4) * r.table.dim + 8)
+                    + (r.index.map { 16 * $0.capacity } ?? 0)
             }
-            lock.withWriteLock { for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) } }
-            return bytes
         }
+    }
+
+    /// Room built for new keys outside the read/write lock (``KVTable/prepare(newKeys:)``).
+    private typealias PreparedRoom = [(table: KVTable, index: KVIndex?, chunks: [KVChunk])]
+
+    /// Writer side, outside the read/write lock: room for `newKeys[id]` more keys in each kv table `id`.
+    private func prepareRoom(_ newKeys: [Int: Int]) -> PreparedRoom {
+        var room: PreparedRoom = []
+        for (id, n) in newKeys where n > 0 {
+            if case .keyValue(let t) = tables[id] {
+                let p = t.prepare(newKeys: n)
+                room.append((t, p.index, p.chunks))
+            }
+        }
+        return room
+    }
+
+    /// Writer side, under the write lock: installs what ``prepareRoom(_:)`` built.
+    private func install(_ room: PreparedRoom) {
+        for r in room { r.table.install(index: r.index, chunks: r.chunks) }
     }
 
     /// Validates `message` against the spec and applies it atomically (readers see all of it
@@ -293,23 +312,14 @@ public final class ParameterStore: @unchecked Sendable {
             lock.withWriteLock { dense = next }
             return ApplyCounts(variables: d.variables.count)
         case .sparse(let s):
-            // Outside the lock: size the kv tables for their possible new keys.
+            // Outside the lock: room in the kv tables for every key being new (as the wire path).
             var newKeys: [Int: Int] = [:]
             for b in s.blocks {
-                if case .keyValue(let t) = tables[Int(b.embeddingId)] {
-                    let n = b.keys.withUnsafeBufferPointer { keys in t.index.countAbsent(keys.count) { keys[$0] } }
-                    newKeys[Int(b.embeddingId), default: 0] += n
-                }
+                if case .keyValue = tables[Int(b.embeddingId)] { newKeys[Int(b.embeddingId), default: 0] += b.keys.count }
             }
-            var prepared: [(KVTable, KVIndex?, [KVChunk])] = []
-            for (id, n) in newKeys where n > 0 {
-                if case .keyValue(let t) = tables[id] {
-                    let p = t.prepare(newKeys: n)
-                    prepared.append((t, p.index, p.chunks))
-                }
-            }
+            let room = prepareRoom(newKeys)
             let body = { () -> ApplyCounts in
-                for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) }
+                self.install(room)
                 var counts = ApplyCounts()
                 for b in s.blocks {
                     b.values.withUnsafeBufferPointer { vals in
@@ -376,16 +386,10 @@ public final class ParameterStore: @unchecked Sendable {
                     if b.keyCount > 0 { newKeys[Int(b.embeddingId), default: 0] += b.keyCount }
                 }
             }
-            var prepared: [(KVTable, KVIndex?, [KVChunk])] = []
-            for (id, n) in newKeys {
-                if case .keyValue(let t) = tables[id] {
-                    let p = t.prepare(newKeys: n)
-                    prepared.append((t, p.index, p.chunks))
-                }
-            }
+            let room = prepareRoom(newKeys)
             guard let base = bytes.baseAddress else { return ApplyCounts() }
             let body = { () -> ApplyCounts in
-                for (t, idx, chunks) in prepared { t.install(index: idx, chunks: chunks) }
+                self.install(room)
                 var counts = ApplyCounts()
                 for b in layout.blocks {
                     let rowBytes = 4 * b.dim

@@ -90,13 +90,6 @@ public final class ProcessorServer: Sendable {
         let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
                                          sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil,
                                          embeddingDType: options.embeddingDType)
-        if options.kvReserveRows > 0 {
-            let t0 = ContinuousClock.now
-            let bytes = model.store.reserveKeyValueRows(options.kvReserveRows)
-            logger.info("key-value room reserved", metadata: [
-                "rows_per_table": "\(options.kvReserveRows)", "bytes": "\(bytes)", "seconds": "\(Self.seconds(ContinuousClock.now - t0))",
-            ])
-        }
         try self.init(model: model, options: options, logger: logger)
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
@@ -112,6 +105,13 @@ public final class ProcessorServer: Sendable {
         self.logger = logger
         self.model = model
         source = try UpdateSource.resolve(options: options, manifest: model.manifest)
+        if options.kvReserveRows > 0 {
+            let t0 = ContinuousClock.now
+            let bytes = model.store.reserveKeyValueRows(options.kvReserveRows)
+            logger.info("key-value room reserved", metadata: [
+                "rows_per_table": "\(options.kvReserveRows)", "bytes": "\(bytes)", "seconds": "\(Self.seconds(ContinuousClock.now - t0))",
+            ])
+        }
         metrics = ProcessorMetrics()
         state = UpdateStreamState(mode: source.modeName, source: source.description, metrics: metrics,
                                   pairingWindow: options.pairingWindow, checkPairing: options.checkPairing)
