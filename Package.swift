@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "KernelsAVX512", swiftSettings: [.unsafeFlags(["-target-cpu", "skylake-avx512"], .when(platforms: [.linux]))]),
         // Object storage: one protocol over local files and S3-compatible buckets (s3://, oss://).
         .target(name: "Storage", dependencies: [
-            "CCurl",
+            "CCurl", "CZlib",
             .product(name: "Logging", package: "swift-log"),
         ]),
         // TensorFlow file formats: TensorBundle checkpoints (LevelDB-table .index + .data shards,

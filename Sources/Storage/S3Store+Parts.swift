@@ -4,14 +4,22 @@ import Synchronization
 /// Large objects: multipart upload and ranged parallel GET, `settings.partSize` bytes a part,
 /// `settings.parallelism` parts at a time, each part retried on its own.
 extension S3Store {
-    /// ETags of the uploaded parts, filled by the workers.
+    /// ETags and CRC-32s (with checksums on) of the uploaded parts, filled by the workers.
     private final class PartTags: Sendable {
         let tags: Mutex<[String?]>
-        init(_ n: Int) { tags = Mutex(Array(repeating: nil, count: n)) }
+        let crcs: Mutex<[UInt32]>
+        init(_ n: Int) {
+            tags = Mutex(Array(repeating: nil, count: n))
+            crcs = Mutex(Array(repeating: 0, count: n))
+        }
     }
 
-    func multipartUpload(fd: Int32, size: Int, key: String, progress: TransferProgress) throws(StorageError) {
-        guard let start = try run(S3Exchange(method: "POST", url: requestURL(key, query: [("uploads", "")])), key: key),
+    /// With checksums on, the upload is declared CRC-32 and each part carries its own, which
+    /// the store verifies; the completed object's composite checksum must then match the parts'.
+    func multipartUpload(fd: Int32, path: String, size: Int, key: String, progress: TransferProgress) throws(StorageError) {
+        let checksums = self.checksums
+        let declare = checksums ? ["x-amz-checksum-algorithm: CRC32"] : []
+        guard let start = try run(S3Exchange(method: "POST", url: requestURL(key, query: [("uploads", "")]), headers: declare), key: key),
               let uploadId = S3XML.first("UploadId", in: String(decoding: start.body, as: UTF8.self)[...]), !uploadId.isEmpty else {
             throw .http(url: url(key), status: 200, detail: "InitiateMultipartUpload answered no UploadId")
         }
@@ -24,22 +32,39 @@ extension S3Store {
                 let offset = i * partSize
                 let length = min(partSize, size - offset)
                 let u = store.requestURL(key, query: [("partNumber", String(i + 1)), ("uploadId", uploadId)])
-                let r = try store.run(S3Exchange(method: "PUT", url: u, body: .file(fd: fd, offset: offset, length: length)), key: key)
-                let etag = try store.verifyUploaded(key, r, size: length, what: "part \(i + 1)")
+                var crcText: String?
+                if checksums {
+                    let crc = try CRC32Checksum.of(fd: fd, offset: offset, length: length, path: path)
+                    tags.crcs.withLock { $0[i] = crc }
+                    crcText = CRC32Checksum.text(crc)
+                }
+                let r = try store.run(S3Exchange(method: "PUT", url: u, headers: Self.checksumHeader(crcText),
+                                                 body: .file(fd: fd, offset: offset, length: length)), key: key)
+                let etag = try store.verifyUploaded(key, r, size: length, what: "part \(i + 1)", crc32: crcText)
                 tags.tags.withLock { $0[i] = etag }
                 progress.add(length)
             }
             let etags = tags.tags.withLock { $0 }
+            let crcs = tags.crcs.withLock { $0 }
             var xml = "<CompleteMultipartUpload>"
             for (i, tag) in etags.enumerated() {
-                xml += "<Part><PartNumber>\(i + 1)</PartNumber><ETag>\(Self.escape(tag ?? ""))</ETag></Part>"
+                let crc = checksums ? "<ChecksumCRC32>\(CRC32Checksum.text(crcs[i]))</ChecksumCRC32>" : ""
+                xml += "<Part>\(crc)<ETag>\(Self.escape(tag ?? ""))</ETag><PartNumber>\(i + 1)</PartNumber></Part>"
             }
             xml += "</CompleteMultipartUpload>"
             let done = try run(S3Exchange(method: "POST", url: requestURL(key, query: [("uploadId", uploadId)]),
                                           headers: ["Content-Type: application/xml"], body: .bytes(Array(xml.utf8))), key: key)
             // The completed object's ETag is in the XML body; without one the object is not known to exist.
-            guard let etag = done.flatMap({ S3XML.first("ETag", in: String(decoding: $0.body, as: UTF8.self)[...]) }), !etag.isEmpty else {
+            let answer = done.map { String(decoding: $0.body, as: UTF8.self) } ?? ""
+            guard let etag = S3XML.first("ETag", in: answer[...]), !etag.isEmpty else {
                 throw .integrity(url: url(key), detail: "CompleteMultipartUpload answered no ETag for \(parts) parts")
+            }
+            // S3 answers the object's composite CRC-32 (`<base64>-<parts>`, or the bare base64).
+            if checksums, let reported = S3XML.first("ChecksumCRC32", in: answer[...]) {
+                let expected = CRC32Checksum.composite(crcs)
+                guard reported == expected || reported + "-\(parts)" == expected else {
+                    throw .integrity(url: url(key), detail: "the completed object's CRC-32 is \(reported), its parts' give \(expected)")
+                }
             }
         } catch {
             // Best effort: free the parts; the object itself was never created.

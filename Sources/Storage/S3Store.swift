@@ -106,19 +106,30 @@ public struct S3Store: ObjectStore {
     }
 
     public func write(_ key: String, bytes: [UInt8]) throws(StorageError) {
-        let r = try run(S3Exchange(method: "PUT", url: requestURL(key), body: .bytes(bytes)), key: key)
-        try verifyUploaded(key, r, size: bytes.count)
+        let crc = checksums ? CRC32Checksum.text(CRC32Checksum.of(bytes)) : nil
+        let r = try run(S3Exchange(method: "PUT", url: requestURL(key), headers: Self.checksumHeader(crc), body: .bytes(bytes)), key: key)
+        try verifyUploaded(key, r, size: bytes.count, crc32: crc)
     }
+
+    /// Whether uploads to this store carry a CRC-32 (``StorageSettings/UploadChecksum``).
+    var checksums: Bool { settings.checksum.applies(toScheme: scheme) }
+
+    /// The request header carrying `crc32` (none when nil).
+    static func checksumHeader(_ crc32: String?) -> [String] { crc32.map { ["x-amz-checksum-crc32: \($0)"] } ?? [] }
 
     /// After an upload: the service must have taken all `size` bytes and answered the stored
     /// object's ETag (S3 sends 200 + ETag only once the whole declared body is stored), so no
     /// extra HEAD round trip is needed. Returns that ETag.
+    /// With `crc32` (the CRC-32 sent), a checksum the service echoes must equal it.
     @discardableResult
-    func verifyUploaded(_ key: String, _ r: S3Exchange.Response?, size: Int, what: String = "upload") throws(StorageError) -> String {
+    func verifyUploaded(_ key: String, _ r: S3Exchange.Response?, size: Int, what: String = "upload", crc32: String? = nil) throws(StorageError) -> String {
         guard let r else { throw .integrity(url: url(key), detail: "\(what) got no response") }
         guard r.sent == size else { throw .integrity(url: url(key), detail: "\(what) sent \(r.sent) of \(size) bytes") }
         guard let etag = r.headers["etag"], !etag.isEmpty else {
             throw .integrity(url: url(key), detail: "\(what) answered HTTP \(r.status) without an ETag")
+        }
+        if let crc32, let echoed = r.headers["x-amz-checksum-crc32"], echoed != crc32 {
+            throw .integrity(url: url(key), detail: "\(what): the store reports CRC-32 \(echoed), odl sent \(crc32)")
         }
         return etag
     }
@@ -132,10 +143,12 @@ public struct S3Store: ObjectStore {
         let size = Int(st.st_size)
         let progress = TransferProgress(what: "upload", url: url(key), total: size)
         if size < settings.partSize {
-            let r = try run(S3Exchange(method: "PUT", url: requestURL(key), body: .file(fd: fd, offset: 0, length: size)), key: key)
-            try verifyUploaded(key, r, size: size)
+            let crc = checksums ? CRC32Checksum.text(try CRC32Checksum.of(fd: fd, offset: 0, length: size, path: path)) : nil
+            let r = try run(S3Exchange(method: "PUT", url: requestURL(key), headers: Self.checksumHeader(crc),
+                                       body: .file(fd: fd, offset: 0, length: size)), key: key)
+            try verifyUploaded(key, r, size: size, crc32: crc)
         } else {
-            try multipartUpload(fd: fd, size: size, key: key, progress: progress)
+            try multipartUpload(fd: fd, path: path, size: size, key: key, progress: progress)
         }
         progress.finish()
     }
@@ -177,8 +190,11 @@ public struct S3Store: ObjectStore {
     }
 
     public func head(_ key: String) throws(StorageError) -> ObjectInfo? {
-        guard let r = try run(S3Exchange(method: "HEAD", url: requestURL(key)), key: key, notFoundIsError: false) else { return nil }
-        return ObjectInfo(key: key, size: r.headers["content-length"].flatMap(Int.init) ?? 0, etag: r.headers["etag"])
+        // With checksums on, the stored CRC-32 comes too (S3 sends it only when asked).
+        let ask = checksums ? ["x-amz-checksum-mode: ENABLED"] : []
+        guard let r = try run(S3Exchange(method: "HEAD", url: requestURL(key), headers: ask), key: key, notFoundIsError: false) else { return nil }
+        return ObjectInfo(key: key, size: r.headers["content-length"].flatMap(Int.init) ?? 0, etag: r.headers["etag"],
+                          crc32: r.headers["x-amz-checksum-crc32"])
     }
 
     public func delete(_ key: String) throws(StorageError) {

@@ -59,4 +59,33 @@ import Testing
             Issue.record("a missing file must fail")
         } catch { #expect(error.isNotFound && error.description.contains("missing")) }
     }
+
+    @Test func crc32ChecksumsMatchS3sForm() throws {
+        // The CRC-32 check value of "123456789" is 0xCBF43926; S3 sends it big-endian in base64.
+        #expect(CRC32Checksum.of(Array("123456789".utf8)) == 0xCBF4_3926)
+        #expect(CRC32Checksum.text(0xCBF4_3926) == "y/Q5Jg==")
+        // A file range is checksummed on its own, across the 1 MiB read chunks.
+        let path = Storage.temporaryPath("crc")
+        var bytes = [UInt8](repeating: 0, count: 3 << 20)
+        for i in bytes.indices { bytes[i] = UInt8(truncatingIfNeeded: i &* 2_654_435_761 >> 13) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer { unlink(path) }
+        let fd = open(path, O_RDONLY)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        let range = 1000..<(1000 + (2 << 20) + 17)
+        #expect(try CRC32Checksum.of(fd: fd, offset: range.lowerBound, length: range.count, path: path) == CRC32Checksum.of(Array(bytes[range])))
+        // Past the end of the file is an error naming it, not a short checksum.
+        #expect(throws: StorageError.self) { try CRC32Checksum.of(fd: fd, offset: bytes.count - 10, length: 20, path: path) }
+        // Composite: the CRC of the parts' big-endian CRCs, then the part count.
+        let parts: [UInt32] = [0xCBF4_3926, 0x0000_0001]
+        #expect(CRC32Checksum.composite(parts) == CRC32Checksum.text(CRC32Checksum.of([0xCB, 0xF4, 0x39, 0x26, 0, 0, 0, 1])) + "-2")
+    }
+
+    @Test func uploadChecksumsDefaultToS3Only() {
+        #expect(StorageSettings.UploadChecksum.auto.applies(toScheme: "s3"))
+        #expect(!StorageSettings.UploadChecksum.auto.applies(toScheme: "oss"))
+        #expect(StorageSettings.UploadChecksum.crc32.applies(toScheme: "oss"))
+        #expect(!StorageSettings.UploadChecksum.off.applies(toScheme: "s3"))
+    }
 }

@@ -157,7 +157,38 @@ import Testing
         let version = try #require(try moto.location("stalled").newestPublishedVersion())
         let copy = try version.localCopy(scratch: dir)
         #expect(FileManager.default.contents(atPath: copy.path + "/big.bin") == Data(bytes), "the asset arrived whole")
+        // The parts went with their CRC-32s: moto's composite checksum, computed from the bytes it stored,
+        // equals the one of the source's five 5 MiB parts (S3 appends the part count, moto 5.2 does not).
+        let stored = try #require(try version.store.head(version.appending("big.bin").key))
+        let expected = Self.compositeCRC32(bytes, partSize: 5 << 20)
+        #expect(stored.crc32 == expected || stored.crc32.map { $0 + "-5" } == expected,
+                "stored CRC-32 \(stored.crc32 ?? "none"), expected \(expected)")
         await moto.stop()
         try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    /// S3's composite CRC-32 of `bytes` uploaded in `partSize` parts, by a bitwise CRC-32 of its
+    /// own (independent of the zlib one odl uses): `<base64 of the CRC of the parts' CRCs>-<parts>`.
+    static func compositeCRC32(_ bytes: [UInt8], partSize: Int) -> String {
+        var table = [UInt32](repeating: 0, count: 256)
+        for i in 0..<256 {
+            var c = UInt32(i)
+            for _ in 0..<8 { c = c & 1 == 1 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+            table[i] = c
+        }
+        func crc(_ s: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in s { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+            return c ^ 0xFFFF_FFFF
+        }
+        var joined: [UInt8] = []
+        var parts = 0
+        for start in stride(from: 0, to: bytes.count, by: partSize) {
+            let c = crc(bytes[start..<min(start + partSize, bytes.count)])
+            joined += [UInt8(c >> 24), UInt8((c >> 16) & 0xFF), UInt8((c >> 8) & 0xFF), UInt8(c & 0xFF)]
+            parts += 1
+        }
+        let whole = crc(joined[...])
+        return Data([UInt8(whole >> 24), UInt8((whole >> 16) & 0xFF), UInt8((whole >> 8) & 0xFF), UInt8(whole & 0xFF)]).base64EncodedString() + "-\(parts)"
     }
 }
