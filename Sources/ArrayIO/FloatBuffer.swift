@@ -62,6 +62,42 @@ public final class FloatBuffer: @unchecked Sendable {
     /// Copy into an array.
     public func toArray() -> [Float] { Array(buffer) }
 
+    /// What ``prefaultForWrites(_:)`` did.
+    public enum PrefaultOutcome: Sendable, Equatable {
+        /// The pages are private, writable copies now (or the range was empty).
+        case done
+        /// Heap memory: nothing to do.
+        case notMapped
+        /// The kernel has no MADV_POPULATE_WRITE (before Linux 5.14): the caller may touch the pages instead.
+        case unsupported
+        case failed(errno: Int32)
+    }
+
+    /// Breaks copy-on-write ahead of time on the pages holding floats `floats` of a private file
+    /// mapping, so that later writes there take no page fault. `madvise(MADV_POPULATE_WRITE)`:
+    /// the kernel faults each page in writable, as a write would, without writing anything, so
+    /// no value changes and it is safe while other threads read or write these floats (the
+    /// kernel serialises the copy of a page with faults on it; a thread writing the page
+    /// meanwhile faults and writes into the private copy). Costs memory: each page becomes a
+    /// private copy (resident, not shared with the page cache).
+    public func prefaultForWrites(_ floats: Range<Int>) -> PrefaultOutcome {
+        guard isMapped else { return .notMapped }
+        let lo = max(0, floats.lowerBound), hi = min(count, floats.upperBound)
+        guard lo < hi else { return .done }
+        let page = UInt(max(4096, sysconf(Int32(_SC_PAGESIZE))))
+        // Rounding down stays inside the mapping: it starts on a page boundary (mapBase).
+        let start = UInt(bitPattern: UnsafeRawPointer(pointer + lo)) & ~(page - 1)
+        let end = UInt(bitPattern: UnsafeRawPointer(pointer + hi))
+        guard let address = UnsafeMutableRawPointer(bitPattern: start) else { return .done }
+        let madvPopulateWrite: Int32 = 23   // MADV_POPULATE_WRITE (Linux 5.14, <linux/mman.h>)
+        while true {
+            if madvise(address, Int(end - start), madvPopulateWrite) == 0 { return .done }
+            let e = errno
+            if e == EINTR || e == EAGAIN { continue }
+            return e == EINVAL ? .unsupported : .failed(errno: e)
+        }
+    }
+
     deinit {
         if let mapBase {
             munmap(mapBase, mapLength)

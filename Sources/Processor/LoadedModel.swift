@@ -17,10 +17,12 @@ public struct LoadedModel: Sendable {
     /// An EasyRec SavedModel export (`saved_model.pb`) is converted once into odl's format in a
     /// cache folder (``EasyRecImport/servingCopy(of:cacheRoot:)``) and served from there.
     /// `sortedKVMinRows`: see ``ServeOptions/sortedKVMinRows``; `embeddingDType`: see
-    /// ``ServeOptions/embeddingDType``.
+    /// ``ServeOptions/embeddingDType``. `onManifest` runs once the manifest is read, before the
+    /// parameters load (the server starts its update stream there); its error ends the load.
     public static func load(path: String, embeddingDir: String?, limits: ServeLimits,
                             sortedKVMinRows: Int = ExportReader.defaultSortedKVMinRows,
-                            releaseMappedAfterUse: Bool = false, embeddingDType: EmbeddingDType = .f32) throws(ServeError) -> LoadedModel {
+                            releaseMappedAfterUse: Bool = false, embeddingDType: EmbeddingDType = .f32,
+                            onManifest: (ExportManifest) throws(ServeError) -> Void = { _ in }) throws(ServeError) -> LoadedModel {
         // Object-store exports are copied to local scratch, loaded (tables are mapped, so the copy
         // can go right after) and then reported under their URL.
         let source = try ModelFetch.localVersion(path)
@@ -30,13 +32,15 @@ public struct LoadedModel: Sendable {
             if let embeddings, embeddings.temporary { try? FileManager.default.removeItem(atPath: embeddings.path) }
         }
         var loaded = try loadLocal(path: source.path, embeddingDir: embeddings?.path, limits: limits, sortedKVMinRows: sortedKVMinRows,
-                                   releaseMappedAfterUse: releaseMappedAfterUse, embeddingDType: embeddingDType)
+                                   releaseMappedAfterUse: releaseMappedAfterUse, embeddingDType: embeddingDType,
+                                   onManifest: onManifest)
         if source.temporary { loaded.versionDir = source.display }
         return loaded
     }
 
     static func loadLocal(path: String, embeddingDir: String?, limits: ServeLimits,
-                          sortedKVMinRows: Int, releaseMappedAfterUse: Bool, embeddingDType: EmbeddingDType = .f32) throws(ServeError) -> LoadedModel {
+                          sortedKVMinRows: Int, releaseMappedAfterUse: Bool, embeddingDType: EmbeddingDType = .f32,
+                          onManifest: (ExportManifest) throws(ServeError) -> Void = { _ in }) throws(ServeError) -> LoadedModel {
         let versionDir: String
         let manifest: ExportManifest
         var path = path
@@ -53,6 +57,7 @@ public struct LoadedModel: Sendable {
         } catch {
             throw ServeError("export \(path): \(error.description)")
         }
+        try onManifest(manifest)
         let config: PipelineConfig
         do {
             config = try PipelineConfig.load(text: manifest.pipelineConfig, source: versionDir + "/pipeline.config")

@@ -83,14 +83,33 @@ public final class ProcessorServer: Sendable {
     /// Item feature cache and its source (nil without --item-source / --item-table).
     let items: ItemFeatures?
 
-    /// Load the model and item table, resolve the update source. Nothing runs yet.
+    /// Load the model and item table, resolve the update source. The update stream starts
+    /// fetching as soon as the export's manifest is read, while the tables load; it applies
+    /// nothing before the store is complete (``EarlyUpdateStream``). Nothing else runs yet.
     public convenience init(options: ServeOptions, logger: Logger) throws(ServeError) {
         let started = ContinuousClock.now
         let sortedMin = options.sortedKVMinRows ?? (options.memoryBudget != nil ? 0 : ExportReader.defaultSortedKVMinRows)
-        let model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
+        var early: EarlyUpdateStream?
+        let model: LoadedModel
+        do {
+            model = try LoadedModel.load(path: options.model, embeddingDir: options.embeddingDir, limits: options.limits,
                                          sortedKVMinRows: sortedMin, releaseMappedAfterUse: options.memoryBudget != nil,
-                                         embeddingDType: options.embeddingDType)
-        try self.init(model: model, options: options, logger: logger)
+                                         embeddingDType: options.embeddingDType,
+                                         onManifest: { (manifest) throws(ServeError) in
+                                             let stream = try EarlyUpdateStream(options: options, manifest: manifest, logger: logger)
+                                             stream.start()
+                                             early = stream
+                                         })
+        } catch {
+            early?.abandon()
+            throw error
+        }
+        do {
+            try self.init(model: model, options: options, logger: logger, early: early)
+        } catch {
+            early?.abandon()
+            throw error
+        }
         logger.info("model loaded", metadata: [
             "path": "\(model.versionDir)", "features": "\(model.store.spec.columns.count)",
             "tables": "\(model.store.spec.embeddings.count)", "updates": "\(source.description ?? "")",
@@ -100,11 +119,19 @@ public final class ProcessorServer: Sendable {
     }
 
     /// Serve an already loaded model (`options.model` is then only reported).
-    public init(model: LoadedModel, options: ServeOptions, logger: Logger) throws(ServeError) {
+    public convenience init(model: LoadedModel, options: ServeOptions, logger: Logger) throws(ServeError) {
+        try self.init(model: model, options: options, logger: logger, early: nil)
+    }
+
+    /// Serve a loaded model with the update stream `early` made from its manifest (already
+    /// fetching, latch closed), or a new one (started by `run`); opens the stream's latch.
+    init(model: LoadedModel, options: ServeOptions, logger: Logger, early given: EarlyUpdateStream?) throws(ServeError) {
         self.options = options
         self.logger = logger
         self.model = model
-        source = try UpdateSource.resolve(options: options, manifest: model.manifest)
+        let early: EarlyUpdateStream
+        if let given { early = given } else { early = try EarlyUpdateStream(options: options, manifest: model.manifest, logger: logger) }
+        source = early.source
         if options.kvReserveRows > 0 {
             let t0 = ContinuousClock.now
             let bytes = model.store.reserveKeyValueRows(options.kvReserveRows)
@@ -112,9 +139,8 @@ public final class ProcessorServer: Sendable {
                 "rows_per_table": "\(options.kvReserveRows)", "bytes": "\(bytes)", "seconds": "\(Self.seconds(ContinuousClock.now - t0))",
             ])
         }
-        metrics = ProcessorMetrics()
-        state = UpdateStreamState(mode: source.modeName, source: source.description, metrics: metrics,
-                                  pairingWindow: options.pairingWindow, checkPairing: options.checkPairing)
+        metrics = early.metrics
+        state = early.state
         items = try ItemFeatures.make(options: options, mode: model.mode, metrics: metrics, logger: logger)
         pool = NIOThreadPool(numberOfThreads: max(1, options.workerThreads))
         do {
@@ -127,18 +153,15 @@ public final class ProcessorServer: Sendable {
         handler = options.ceiling ? CeilingPredictor(outputs: options.outputs, limits: options.limits) : scorer
         let applier = UpdateApplier(store: model.store, options: UpdateOptions(allowNonFinite: options.allowNonFinite),
                                     state: state, logger: logger)
-        switch source {
-        case .none:
-            stream = nil
-        case .kafka(let settings):
-            stream = UpdateStreamService(source: .kafka(KafkaUpdateStream(settings: settings, applier: applier, state: state, logger: logger)), logger: logger)
-        case .fs(let dir):
-            stream = UpdateStreamService(source: .fs(FSUpdateStream(directory: dir, applier: applier, state: state, logger: logger)), logger: logger)
-        }
+        stream = early.service
         let metrics = metrics
         budget = options.memoryBudget.map { MemoryBudget(budgetBytes: $0, store: model.store, metrics: metrics, logger: logger) }
         reporter = StatusReporter(model: model, state: state, items: items?.state, serviceName: options.serviceName,
                                   started: Date(), budget: budget)
+        // The store is complete: fault the mapped tables in for writes alongside the first
+        // updates, and let the stream apply (what it fetched meanwhile first).
+        TablePrefault.start(store: model.store, source: source, memoryBudget: options.memoryBudget, logger: logger)
+        early.latch.open(applier)
     }
 
     private let running = Mutex<(group: ServiceGroup?, stopRequested: Bool)>((nil, false))

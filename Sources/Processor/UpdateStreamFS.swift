@@ -6,19 +6,33 @@ import Synchronization
 /// fs-mode updates (formats.md 1.5): polls `incr_save_dir` and applies `dense_update_<step>` /
 /// `sparse_update_<step>` once `<name>.done` exists, in step order, sparse before dense.
 /// Offsets in the state are the order of application (partition 0).
+/// May start before the model is loaded (``EarlyUpdateStream``): it lists the folder and reads
+/// ahead, and waits on `latch` before applying the first file.
 final class FSUpdateStream: Sendable {
     let directory: String
-    let applier: UpdateApplier
+    let latch: ApplierLatch
     let state: UpdateStreamState
     let logger: Logger
     let pollInterval: Double
 
-    init(directory: String, applier: UpdateApplier, state: UpdateStreamState, logger: Logger, pollInterval: Double = 0.2) {
+    init(directory: String, latch: ApplierLatch, state: UpdateStreamState, logger: Logger, pollInterval: Double = 0.2) {
         self.directory = directory
-        self.applier = applier
+        self.latch = latch
         self.state = state
         self.logger = logger
         self.pollInterval = pollInterval
+    }
+
+    convenience init(directory: String, applier: UpdateApplier, state: UpdateStreamState, logger: Logger, pollInterval: Double = 0.2) {
+        self.init(directory: directory, latch: ApplierLatch(applier: applier), state: state, logger: logger, pollInterval: pollInterval)
+    }
+
+    /// The applier once the model is loaded; nil if `stop` came first.
+    private func waitForApplier(_ stop: borrowing Atomic<Bool>) -> UpdateApplier? {
+        while !stop.load(ordering: .relaxed) {
+            if let a = latch.wait(timeout: .milliseconds(20)) { return a }
+        }
+        return nil
     }
 
     /// One update file ready to apply.
@@ -98,6 +112,7 @@ final class FSUpdateStream: Sendable {
         let reader = UpdateFileReadAhead(folder: folder, names: ready.map(\.name))
         defer { reader.finish() }
         while !stop.load(ordering: .relaxed), let item = reader.next() {
+            guard let applier = waitForApplier(stop) else { break }
             if let failure = item.failure {
                 state.recordRejected(partition: 0, offset: sequence, rows: 0, reason: "cannot read the file: \(failure.description)")
             } else {
@@ -116,7 +131,7 @@ final class FSUpdateStream: Sendable {
 
     private func applyRemote(_ ready: [Ready], applied: inout Set<String>, sequence: inout Int64, stop: borrowing Atomic<Bool>) {
         for file in ready {
-            if stop.load(ordering: .relaxed) { break }
+            guard let applier = waitForApplier(stop) else { break }
             let path = directory + "/" + file.name
             let origin = UpdateApplier.Origin(source: directory, partition: 0, offset: sequence, key: file.name, timestamp: nil)
             do throws(StorageError) {

@@ -15,6 +15,11 @@ public struct KafkaStreamSettings: Sendable, Equatable {
     public var startOffsets: [Int32: Int64]
     /// Extra librdkafka settings for the consumer.
     public var consumerSettings: [String: String]
+    /// Most message bytes held (not applied) while the model is still loading (see
+    /// ``ApplierLatch``); past it the stream stops polling and librdkafka's own prefetch queue
+    /// (queued.max.messages.kbytes) is all that fills up.
+    public var earlyBufferBytes: Int = KafkaStreamSettings.defaultEarlyBufferBytes
+    public static let defaultEarlyBufferBytes = 256 << 20
 
     public init(bootstrap: String, topic: String, partitions: [Int32]? = nil, defaultStartOffset: Int64 = 0,
                 startOffsets: [Int32: Int64] = [:], consumerSettings: [String: String] = [:]) {
@@ -32,18 +37,37 @@ public struct KafkaStreamSettings: Sendable, Equatable {
 /// Consumes the update topic with `assign()` at the start offsets (no consumer group, no
 /// commits: a restart is always base + replay) and applies each message in offset order.
 /// Runs its blocking loop on a dedicated thread (`run(stop:)`).
+///
+/// The stream may start before the model is loaded (``EarlyUpdateStream``): until `latch`
+/// opens it connects, assigns and polls, keeping the messages (un-copied, in librdkafka's
+/// fetch buffers, at most `settings.earlyBufferBytes`) and the other events in arrival order;
+/// once it opens it handles them in that order, exactly as if they had just been polled, and
+/// then goes on applying as it reads.
 final class KafkaUpdateStream: Sendable {
     let settings: KafkaStreamSettings
-    let applier: UpdateApplier
+    let latch: ApplierLatch
     let state: UpdateStreamState
     let logger: Logger
 
-    init(settings: KafkaStreamSettings, applier: UpdateApplier, state: UpdateStreamState, logger: Logger) {
+    init(settings: KafkaStreamSettings, latch: ApplierLatch, state: UpdateStreamState, logger: Logger) {
         self.settings = settings
-        self.applier = applier
+        self.latch = latch
         self.state = state
         self.logger = logger
     }
+
+    convenience init(settings: KafkaStreamSettings, applier: UpdateApplier, state: UpdateStreamState, logger: Logger) {
+        self.init(settings: settings, latch: ApplierLatch(applier: applier), state: state, logger: logger)
+    }
+
+    /// What was polled while the latch was closed, in arrival order.
+    private enum Held {
+        case message(HeldMessage)
+        case event(ConsumerEvent)
+    }
+
+    /// Messages held while loading (for tests and the log): count and bytes, updated by the stream thread.
+    let earlyHeld = Mutex<(messages: Int, bytes: Int)>((0, 0))
 
     /// The blocking loop; returns when `stop` becomes true. Connection problems are retried.
     func run(stop: borrowing Atomic<Bool>) {
@@ -125,7 +149,54 @@ final class KafkaUpdateStream: Sendable {
         try consumer.assign(assignments)
         state.recordConnection("connected to kafka \(settings.bootstrap) topic \(topic), partitions \(partitions.map(String.init).joined(separator: ","))")
         var waker = FetchWaker()
+        // Held while the latch is closed; released on every exit (before the consumer closes).
+        var held: [Held] = []
+        var heldBytes = 0
+        defer { held.removeAll() }
+        var applier = latch.applier
         while !stop.load(ordering: .relaxed) {
+            if applier == nil {
+                applier = latch.applier
+                if applier == nil {
+                    if heldBytes >= settings.earlyBufferBytes {
+                        applier = latch.wait(timeout: .milliseconds(20))   // full: wait for the model
+                        if applier == nil { continue }
+                    } else {
+                        let lagging = state.laggingPartitions()
+                        var received = 0
+                        let events = consumer.pollHolding(maxMessages: 256, timeout: min(waker.pollTimeout(lagging: !lagging.isEmpty), .milliseconds(10))) { m in
+                            received += 1
+                            heldBytes += m.byteCount
+                            held.append(.message(m))
+                        }
+                        if received > 0 { waker.received() }
+                        if events.isEmpty, received == 0, let p = waker.due(lagging) { kick(consumer, partition: p) }
+                        for event in events { held.append(.event(event)) }
+                        earlyHeld.withLock { $0 = (held.count, heldBytes) }
+                        continue
+                    }
+                }
+                guard let applier else { continue }
+                // The model is loaded: handle what was held, in the order it arrived.
+                if !held.isEmpty {
+                    let count = held.count
+                    logger.info("update stream: applying what was fetched while the model loaded",
+                                metadata: ["events": "\(count)", "bytes": "\(heldBytes)"])
+                }
+                for item in held {
+                    switch item {
+                    case .message(let h):
+                        let m = h.message
+                        handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
+                               value: m.value, timestamp: m.timestamp, topic: topic, applier: applier)
+                    case .event(let e):
+                        try handle(e, consumer: consumer, topic: topic, applier: applier)
+                    }
+                }
+                held.removeAll()
+                heldBytes = 0
+            }
+            guard let applier else { continue }
             // Behind a known end offset (replay): poll briefly, and wake the fetcher when the queue ran dry.
             let lagging = state.laggingPartitions()
             var received = 0
@@ -133,39 +204,45 @@ final class KafkaUpdateStream: Sendable {
             let events = consumer.poll(maxMessages: 256, timeout: waker.pollTimeout(lagging: !lagging.isEmpty)) { m in
                 received += 1
                 handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
-                       value: m.value, timestamp: m.timestamp, topic: topic)
+                       value: m.value, timestamp: m.timestamp, topic: topic, applier: applier)
             }
             if received > 0 { waker.received() }
-            if events.isEmpty, received == 0, let p = waker.due(lagging) {
-                // librdkafka 2.0 stops fetching a partition while the consumer queue holds
-                // queued.max.messages.kbytes and re-checks only when its broker thread wakes (up to
-                // 1 s later); a request to the partition's leader wakes that thread now. The answer
-                // also refreshes the partition's known end offset.
-                if let marks = try? consumer.watermarks(topic: topic, partition: p, timeout: .seconds(1)) {
-                    state.recordEndOffset(partition: p, end: marks.high)
-                }
-            }
-            for event in events {
-                switch event {
-                case .message(let m):
-                    // The borrowing poll hands messages to its body; an owned one is handled the same way.
-                    m.value.withUnsafeBytes { value in
-                        handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
-                               value: value, timestamp: m.timestamp, topic: topic)
-                    }
-                case .partitionEOF(_, let partition, let offset):
-                    state.recordEndOffset(partition: partition, end: offset)
-                case .error(let e) where e.isOffsetOutOfRange:
-                    try recover(consumer, error: e)
-                case .error(let e):
-                    state.recordError("kafka: \(e)")
-                    logger.warning("update consumer error", metadata: ["error": "\(e)"])
-                }
-            }
+            if events.isEmpty, received == 0, let p = waker.due(lagging) { kick(consumer, partition: p) }
+            for event in events { try handle(event, consumer: consumer, topic: topic, applier: applier) }
         }
     }
 
-    private func handle(partition: Int32, offset: Int64, key: String?, value: UnsafeRawBufferPointer, timestamp: Int64?, topic: String) {
+    /// librdkafka 2.0 stops fetching a partition while the consumer queue holds
+    /// queued.max.messages.kbytes and re-checks only when its broker thread wakes (up to 1 s
+    /// later); a request to the partition's leader wakes that thread now. The answer also
+    /// refreshes the partition's known end offset.
+    private func kick(_ consumer: Consumer, partition p: Int32) {
+        if let marks = try? consumer.watermarks(topic: settings.topic, partition: p, timeout: .seconds(1)) {
+            state.recordEndOffset(partition: p, end: marks.high)
+        }
+    }
+
+    /// A non-message event of a poll (or an owned message).
+    private func handle(_ event: ConsumerEvent, consumer: Consumer, topic: String, applier: UpdateApplier) throws(KafkaError) {
+        switch event {
+        case .message(let m):
+            // The borrowing poll hands messages to its body; an owned one is handled the same way.
+            m.value.withUnsafeBytes { value in
+                handle(partition: m.partition, offset: m.offset, key: m.key.map { String(decoding: $0, as: UTF8.self) },
+                       value: value, timestamp: m.timestamp, topic: topic, applier: applier)
+            }
+        case .partitionEOF(_, let partition, let offset):
+            state.recordEndOffset(partition: partition, end: offset)
+        case .error(let e) where e.isOffsetOutOfRange:
+            try recover(consumer, error: e)
+        case .error(let e):
+            state.recordError("kafka: \(e)")
+            logger.warning("update consumer error", metadata: ["error": "\(e)"])
+        }
+    }
+
+    private func handle(partition: Int32, offset: Int64, key: String?, value: UnsafeRawBufferPointer, timestamp: Int64?, topic: String,
+                        applier: UpdateApplier) {
         let expected = next.withLock { $0[partition] } ?? settings.startOffset(partition)
         if offset < expected { return }  // already applied (re-delivery after a reconnect)
         if offset > expected {

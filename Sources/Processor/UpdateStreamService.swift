@@ -48,6 +48,9 @@ public final class UpdateStreamService: Service, Sendable {
         await shutdown()
     }
 
+    /// Ask the loop to stop without waiting for it (a start-up that failed after `start()`).
+    func requestStop() { stop.store(true, ordering: .relaxed) }
+
     /// Stop the loop and wait until the thread has closed its consumer.
     public func shutdown() async {
         stop.store(true, ordering: .relaxed)
