@@ -21,8 +21,9 @@ package struct ConsumeBench {
         let count = try consumer.partitionCount(topic: topic)
         var low: [Int32: Int64] = [:], high: [Int32: Int64] = [:], next: [Int32: Int64] = [:]
         var assignments: [PartitionAssignment] = []
-        for p in 0..<Int32(count) {
-            let w = try consumer.watermarks(topic: topic, partition: p)
+        let partitions = (0..<Int32(count)).map { $0 }
+        let marks = try consumer.watermarks(topic: topic, partitions: partitions)
+        for (p, w) in zip(partitions, marks) {
             low[p] = w.low
             high[p] = w.high
             next[p] = w.low

@@ -49,4 +49,35 @@ struct GapTests {
         }
         #expect(broker.stop() == 0)
     }
+
+    @Test("watermarks of many partitions in one batch equal the one-by-one answers (dropped, short and empty partitions)",
+          arguments: BrokerKind.forTests)
+    func batchedWatermarksEqualSingleQueries(kind: BrokerKind) async throws {
+        let broker = try BrokerProcess(arguments: ["--topic", "marks:3"], kind: kind)
+        var pconfig = ProducerConfig(bootstrap: broker.bootstrap)
+        pconfig.lingerMs = 0
+        let producer = try Producer(pconfig)
+        // The embedded broker drops the oldest of these (low watermark > 0); the real one keeps them.
+        let chunk = [UInt8](repeating: 7, count: 1 << 20)
+        for _ in 0..<12 { _ = try await producer.send(topic: "marks", partition: 0, value: chunk) }
+        for i in 0..<3 { _ = try await producer.send(topic: "marks", partition: 1, value: [UInt8(i)]) }
+        producer.close()
+        let bootstrap = broker.bootstrap
+        try await onThread {
+            let consumer = try Consumer(ConsumerConfig(bootstrap: bootstrap))
+            defer { consumer.close() }
+            let batch = try consumer.watermarks(topic: "marks", partitions: [0, 1, 2])
+            var single: [Watermarks] = []
+            for p: Int32 in 0..<3 { single.append(try consumer.watermarks(topic: "marks", partition: p)) }
+            #expect(batch == single)
+            try #require(batch.count == 3)
+            #expect(batch[0].high == 12)
+            #expect(batch[1] == Watermarks(low: 0, high: 3))
+            #expect(batch[2] == Watermarks(low: 0, high: 0))
+            if kind == .embedded { #expect(batch[0].low > 0, "the embedded broker should have dropped the oldest messages") }
+            #expect(try consumer.watermarks(topic: "marks", partitions: [2, 1]) == [single[2], single[1]])
+            #expect(try consumer.watermarks(topic: "marks", partitions: []) == [])
+        }
+        #expect(broker.stop() == 0)
+    }
 }
