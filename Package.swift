@@ -88,7 +88,7 @@ let package = Package(
         .target(name: "EasyRec", dependencies: ["TensorFlowIO", "Inference", "Export", "Config", "FG"]),
         // HTTP API, update stream, status/metrics, item features.
         .target(name: "Processor", dependencies: [
-            "Config", "FG", "Inference", "Export", "Kafka", "Digest", "EasyRec", "Postgres", "Storage",
+            "Config", "CPrefetch", "FG", "Inference", "Export", "Kafka", "Digest", "EasyRec", "Postgres", "Storage",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             .product(name: "Logging", package: "swift-log"),

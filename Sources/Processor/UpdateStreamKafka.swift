@@ -93,8 +93,15 @@ final class KafkaUpdateStream: Sendable {
         consumer?.close()
     }
 
+    static let queueLimitSetting = "queued.max.messages.kbytes"
+
     private func open() throws(KafkaError) -> Consumer {
-        var config = ConsumerConfig(bootstrap: settings.bootstrap, groupID: nil, settings: settings.consumerSettings)
+        var raw = settings.consumerSettings
+        // librdkafka stops fetching while 64 MiB (its default) wait unpolled and looks again only when its
+        // broker thread wakes: a replay that applies a little slower than it fetches stalls on it. The
+        // update stream allows as much as it may hold before the model is loaded (--kafka-setting overrides).
+        if raw[Self.queueLimitSetting] == nil { raw[Self.queueLimitSetting] = String(settings.earlyBufferBytes / 1024) }
+        var config = ConsumerConfig(bootstrap: settings.bootstrap, groupID: nil, settings: raw)
         config.autoOffsetReset = .error
         config.fetchWaitMaxMs = 10
         config.enablePartitionEOF = true

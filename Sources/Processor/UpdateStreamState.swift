@@ -73,6 +73,9 @@ public struct UpdateStreamSnapshot: Sendable, Equatable, Codable {
     public var problems: [String] = []
     /// True once the start-up end offsets of every partition were reached (always true with no stream).
     public var caughtUp: Bool
+    /// When `caughtUp` became true (Unix seconds, wall clock): the moment a restarted processor finished
+    /// its replay (set once; nil before, and without an update stream).
+    public var caughtUpAt: Double?
     /// The start offset is no longer held by the broker (retention): served state is incomplete.
     public var startOffsetLost: Bool = false
     public var freshness = FreshnessStats()
@@ -221,7 +224,10 @@ public final class UpdateStreamState: Sendable {
 
     /// Mark the stream as caught up (fs mode: the directory's files present at start are applied).
     func markCaughtUp() {
-        state.withLock { s in s.snapshot.caughtUp = true }
+        state.withLock { s in
+            if !s.snapshot.caughtUp { s.snapshot.caughtUpAt = Date().timeIntervalSince1970 }
+            s.snapshot.caughtUp = true
+        }
     }
 
     private func advance(_ s: inout State, partition: Int32, offset: Int64) {
@@ -236,6 +242,7 @@ public final class UpdateStreamState: Sendable {
     private static func updateCaughtUp(_ snap: inout UpdateStreamSnapshot) {
         if snap.caughtUp || snap.partitions.isEmpty { return }
         snap.caughtUp = snap.partitions.allSatisfy(\.caughtUp)
+        if snap.caughtUp { snap.caughtUpAt = Date().timeIntervalSince1970 }
     }
 
     private static func addProblem(_ snap: inout UpdateStreamSnapshot, _ text: String) {

@@ -73,16 +73,22 @@ import Testing
         let state = UpdateStreamState(mode: "kafka", source: "t", metrics: ProcessorMetrics(), pairingWindow: 0.05)
         state.setPartitions([PartitionProgress(partition: 0, startOffset: 0, endOffsetAtStart: 3)])
         #expect(!state.snapshot.caughtUp)
+        #expect(state.snapshot.caughtUpAt == nil)
         state.recordApplied(partition: 0, offset: 0, message: UpdateKindStep(dense: true, step: 5), rows: 1, timestamp: nil)
         state.recordApplied(partition: 0, offset: 1, message: UpdateKindStep(dense: false, step: 5), rows: 2, timestamp: nil)
+        #expect(state.snapshot.caughtUpAt == nil, "two of three start-up messages applied: not caught up yet")
+        let beforeLast = Date().timeIntervalSince1970
         state.recordApplied(partition: 0, offset: 2, message: UpdateKindStep(dense: true, step: 3), rows: 1,
                             timestamp: Date().timeIntervalSince1970 - 2)
         var snap = state.snapshot
         #expect(snap.caughtUp)
+        let at = try #require(snap.caughtUpAt)
+        #expect(at >= beforeLast && at <= Date().timeIntervalSince1970)
         #expect(snap.problems.contains { $0.contains("dense step went backwards: 5 -> 3") })
         #expect(snap.freshness.count == 1 && (snap.freshness.lastSeconds ?? 0) >= 2)
         try await Task.sleep(for: .milliseconds(100))
         snap = state.snapshot
+        #expect(snap.caughtUpAt == at, "set once, when the stream caught up")
         #expect(snap.problems.contains { $0.contains("dense update of step 3 has no sparse partner") }, "\(snap.problems)")
         #expect(!snap.problems.contains { $0.contains("step 5 has no") })
         #expect(snap.rowsApplied == 4 && snap.denseStep == 3 && snap.sparseStep == 5)

@@ -20,4 +20,17 @@ static inline void odl_touch_pages_for_write(void *start, size_t length, size_t 
     p[length - 1] = p[length - 1];
 }
 
+#include <sched.h>
+
+/// Moves the calling thread to SCHED_IDLE (Linux: it runs only when a CPU would otherwise idle).
+/// Returns 0, or -1 where the policy is refused or unknown (the thread keeps its policy).
+static inline int odl_thread_sched_idle(void) {
+#if defined(__linux__)
+    struct sched_param param = { 0 };
+    return sched_setscheduler(0, 5 /* SCHED_IDLE */, &param);
+#else
+    return -1;
+#endif
+}
+
 #endif
