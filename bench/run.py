@@ -50,6 +50,7 @@ S = {
     "freshness_trials": 20 if QUICK else 200,
     "replay_bytes": (64 if QUICK else 1024) * 1024 * 1024,
     "replay_reps": 1 if QUICK else 5,
+    "replay_runs": 1 if QUICK else 3,   # issue-16 #5: >= 0.9x in each of 3 consecutive runs
     # The real broker (noida-db 0.2.3) ignores the Fetch size limits: one answer holds the partition from the
     # fetch offset to its end (128 MiB held: a 134,307,085-byte answer), which librdkafka refuses above
     # receive.message.max.bytes (68,222,976 with odl's fetch settings) and then asks again, for ever (1 GiB:
@@ -97,7 +98,7 @@ class Proc:
         self.t_spawn = time.monotonic()
         self.p = subprocess.Popen(cmd, stdout=self.logfile, stderr=subprocess.STDOUT)
 
-    def wait_line(self, pattern, timeout=120):
+    def wait_line(self, pattern, timeout=120, poll=0.005):
         rx = re.compile(pattern)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -108,7 +109,7 @@ class Proc:
                         return m, time.monotonic()
             if self.p.poll() is not None:
                 raise RuntimeError(f"{self.name} exited {self.p.returncode}: {self.tail()}")
-            time.sleep(0.005)
+            time.sleep(poll)
         raise RuntimeError(f"{self.name}: no line /{pattern}/ within {timeout}s: {self.tail()}")
 
     def tail(self, n=2000):
@@ -149,7 +150,7 @@ def http_get(url, timeout=5):
         return 0, b""
 
 
-def wait_ready(url, proc, timeout=600):
+def wait_ready(url, proc, timeout=600, poll=0.01):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status, _ = http_get(url + "/readyz", timeout=2)
@@ -157,15 +158,15 @@ def wait_ready(url, proc, timeout=600):
             return time.monotonic()
         if proc.p.poll() is not None:
             raise RuntimeError(f"{proc.name} exited {proc.p.returncode}: {proc.tail()}")
-        time.sleep(0.01)
+        time.sleep(poll)
     raise RuntimeError(f"{proc.name}: not ready within {timeout}s: {http_get(url + '/readyz')[1][:300]}")
 
 
-def serve(name, model, *extra):
+def serve(name, model, *extra, poll=0.005):
     # --no-pairing-check: the bench producers send sparse updates only (no dense partner per step).
     p = Proc(name, [ODL, "serve", "--model", model, "--host", "127.0.0.1", "--port", "0", "--workers", "2",
                     "--no-pairing-check", "--log-level", "warning", *extra])
-    m, t_listen = p.wait_line(r"listening: (http://\S+)", timeout=600)
+    m, t_listen = p.wait_line(r"listening: (http://\S+)", timeout=600, poll=poll)
     return p, m.group(1), t_listen
 
 
@@ -599,13 +600,36 @@ def bench_replay(models, bootstrap, real=False):
            "kafka_bytes": held["bytes"], "kafka_messages": held["messages"], "kafka_partitions": held["partitions"],
            "kafka_produced_bytes": prod["bytes"], "produce": prod,
            "fs_bytes": fsw["bytes"], "fs_messages": fsw["messages"]}
+    runs = [replay_run(serving, bootstrap, held, start_offsets, fsdir, fs_files, fsw, real) for _ in range(S["replay_runs"])]
+    # The target is per run (>= 0.9x in each of replay_runs consecutive runs): the headline figures are the
+    # worst run's; every run's figures are kept under "runs".
+    for key in ("kafka_ratio", "fs_ratio"):
+        vals = [r[key] for r in runs if r.get(key) is not None]
+        if vals:
+            out[key + "_runs"] = vals
+    worst = min(runs, key=lambda r: r.get("kafka_ratio") if r.get("kafka_ratio") is not None else 9)
+    out.update({k: v for k, v in worst.items() if not k.startswith("fs_")})
+    fs_worst = min(runs, key=lambda r: r.get("fs_ratio") if r.get("fs_ratio") is not None else 9)
+    out.update({k: v for k, v in fs_worst.items() if k.startswith("fs_")})
+    out["runs"] = runs
+    out["note"] = ("rates = bytes / (process spawn -> the processor's caughtUpAt (wall clock, in /status; /readyz answers 200 from then), "
+                   "or -> exit for the bare consumer): process start, base model load and consumer set-up included on both sides; "
+                   "headline = the worst of the consecutive runs")
+    return out
+
+
+def replay_run(serving, bootstrap, held, start_offsets, fsdir, fs_files, fsw, real):
+    """One run of bench_replay: replay_reps alternations of the processor and its peer, medians and ratios."""
     k_proc, k_proc_listen, k_bare, f_proc, f_proc_listen, f_cat = [], [], [], [], [], []
+    k_bare_own = []   # the bare consumer's own clock (starts after process start): reported beside
     for rep in range(S["replay_reps"]):
         order = ("proc", "bare") if rep % 2 == 0 else ("bare", "proc")
         for side in order:
             if side == "bare":
+                t_spawn = time.monotonic()
                 c = run_json([ODL, "bench", "consume", "--bootstrap", bootstrap, "--topic", "replay"])
-                k_bare.append(c["bytes_per_s"])
+                k_bare.append(c["bytes"] / (time.monotonic() - t_spawn))
+                k_bare_own.append(c["bytes_per_s"])
                 if real:
                     continue
                 t = time.monotonic()
@@ -613,40 +637,56 @@ def bench_replay(models, bootstrap, real=False):
                 f_cat.append(fsw["bytes"] / (time.monotonic() - t))
             else:
                 t0 = time.monotonic()
+                wall0 = time.time()
+                # Relaxed polling (the harness shares the 2 cores with both processes); the end of the replay is
+                # the processor's own caughtUpAt (wall clock), so polling adds no lag to the figure.
                 p, url, t_listen = serve(f"replay-kafka{'-real' if real else ''}-{rep}", serving["dir"], "--kafka-server", bootstrap, "--topic", "replay",
-                                         "--start-offset", start_offsets)
+                                         "--start-offset", start_offsets, poll=0.05)
                 try:
-                    t_ready = wait_ready(url, p)
+                    t_ready = wait_ready(url, p, poll=0.05)
                     st = status_json(url).get("updates", {})
                     if st.get("startOffsetLost") or st.get("messagesApplied", held["messages"]) < held["messages"]:
                         raise RuntimeError(f"replay incomplete: {json.dumps(st)[:500]}")
-                    k_proc.append(held["bytes"] / (t_ready - t0))
-                    k_proc_listen.append(held["bytes"] / max(t_ready - t_listen, 1e-6))
+                    at = st.get("caughtUpAt")
+                    if at is None:
+                        raise RuntimeError(f"/status has no updates.caughtUpAt: {json.dumps(st)[:300]}")
+                    elapsed = at - wall0
+                    k_proc.append(held["bytes"] / elapsed)
+                    k_proc_listen.append(held["bytes"] / max(elapsed - (t_listen - t0), 1e-6))
                 finally:
                     p.stop()
                 if real:
                     continue
                 t0 = time.monotonic()
-                p, url, t_listen = serve(f"replay-fs-{rep}", serving["dir"], "--incr-save-dir", fsdir)
+                wall0 = time.time()
+                p, url, t_listen = serve(f"replay-fs-{rep}", serving["dir"], "--incr-save-dir", fsdir, poll=0.05)
                 try:
-                    t_ready = wait_ready(url, p)
-                    f_proc.append(fsw["bytes"] / (t_ready - t0))
-                    f_proc_listen.append(fsw["bytes"] / max(t_ready - t_listen, 1e-6))
+                    t_ready = wait_ready(url, p, poll=0.05)
+                    at = status_json(url).get("updates", {}).get("caughtUpAt")
+                    if at is None:
+                        raise RuntimeError("/status has no updates.caughtUpAt (fs mode)")
+                    elapsed = at - wall0
+                    f_proc.append(fsw["bytes"] / elapsed)
+                    f_proc_listen.append(fsw["bytes"] / max(elapsed - (t_listen - t0), 1e-6))
                 finally:
                     p.stop()
-    out.update({
+    out = {
         "kafka_processor_bytes_per_s": median(k_proc), "kafka_processor_reps": k_proc,
         "kafka_processor_after_listening_bytes_per_s": median(k_proc_listen),
         "kafka_bare_consumer_bytes_per_s": median(k_bare), "kafka_bare_reps": k_bare,
+        "kafka_bare_own_clock_bytes_per_s": median(k_bare_own), "kafka_bare_own_clock_reps": k_bare_own,
         "fs_processor_bytes_per_s": median(f_proc), "fs_processor_reps": f_proc,
         "fs_processor_after_listening_bytes_per_s": median(f_proc_listen),
         "fs_cat_bytes_per_s": median(f_cat), "fs_cat_reps": f_cat,
-        "note": "rates = bytes / (process start -> /readyz 200 or end of topic): process start, base model load and consumer setup included on both sides",
-    })
+    }
     if k_proc and k_bare:
         out["kafka_ratio"] = median(k_proc) / median(k_bare)
+    if k_proc and k_bare_own:
+        # The bare consumer's own clock skips its process start (about 35 ms here): the round-1 figure.
+        out["kafka_ratio_vs_bare_own_clock"] = median(k_proc) / median(k_bare_own)
     if f_proc and f_cat:
         out["fs_ratio"] = median(f_proc) / median(f_cat)
+    log(f"replay{' (real broker)' if real else ''} run: kafka {fmt(out.get('kafka_ratio'), 'x', 2)}, fs {fmt(out.get('fs_ratio'), 'x', 2)}")
     return out
 
 
@@ -768,7 +808,7 @@ def rows_for_table(R):
     f = R.get("forward")
     if f and "batches" in f:
         for b, e in f["batches"].items():
-            target = 2.0 if b == "1" else (1.0 if b in ("128", "1024") else None)
+            target = 3.0 if b == "1" else (1.5 if b in ("128", "1024") else None)  # issue 16 (round 2)
             ratio = e.get("ratio")
             out.append(("1", f"DeepFM forward items/s, batch {b}, 1 thread", fmt(e.get("odl_items_per_s")),
                         f"ORT {fmt(e.get('ort_items_per_s'))}", fmt(ratio, "x", 2),
@@ -859,12 +899,16 @@ def rows_for_table(R):
                 f"bare consumer send -> consume {fmt(fr['bare_consumer_after_send_ms_p50'], '', 1)} / {fmt(fr['bare_consumer_after_send_ms_p99'], '', 1)}",
                 fmt(ratio, "x", 2) + " (p99, both from send)", "p99 <= 50 ms, <= 2x bare", ok)
 
+    def runs_text(rp, key):
+        vals = rp.get(key + "_runs") or []
+        return " (runs " + " / ".join(fmt(v, "x", 2) for v in vals) + ")" if len(vals) > 1 else ""
+
     def replay_row(num, label, rp):
         kr = rp.get("kafka_ratio")
-        return (num, f"{label}: MB/s (after start-up)",
+        return (num, f"{label}: MB/s (after start-up), worst run",
                 fmt((rp["kafka_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['kafka_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
-                f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2), ">= 0.9x",
-                None if kr is None else kr >= 0.9)
+                f"bare consumer {fmt((rp['kafka_bare_consumer_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(kr, "x", 2) + runs_text(rp, "kafka_ratio"),
+                ">= 0.9x each run", None if kr is None else kr >= 0.9)
 
     if R.get("freshness"):
         out.append(freshness_row("4", "freshness", R["freshness"]))
@@ -878,9 +922,10 @@ def rows_for_table(R):
     if rr:
         out.append(replay_row("5r", f"replay from the real broker ({rr['kafka_bytes'] >> 20} MiB, 1 partition)", rr))
     if rp:
-        out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s (after start-up)",
+        out.append(("5", f"replay from fs mode ({rp['fs_bytes'] >> 20} MiB): MB/s (after start-up), worst run",
                     fmt((rp["fs_processor_bytes_per_s"] or 0) / 1e6, "", 1) + f" ({fmt((rp['fs_processor_after_listening_bytes_per_s'] or 0) / 1e6, '', 1)})",
-                    f"cat {fmt((rp['fs_cat_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(fr2, "x", 2), ">= 0.9x", None if fr2 is None else fr2 >= 0.9))
+                    f"cat {fmt((rp['fs_cat_bytes_per_s'] or 0) / 1e6, '', 1)}", fmt(fr2, "x", 2) + runs_text(rp, "fs_ratio"),
+                    ">= 0.9x each run", None if fr2 is None else fr2 >= 0.9))
     ld = R.get("load")
     if ld:
         ok_t = ld["ratio_time"] is not None and ld["ratio_time"] <= 2
@@ -957,9 +1002,13 @@ def render(R):
               "  prediction whose score changed. The bare consumer (same fetch settings as the processor) tails the",
               "  same topic in the measuring process.",
               "- 5: the embedded broker keeps about 5 MiB per partition, so the replay topic has many partitions and the",
-              "  figure covers what it holds. Rates = bytes / (process start -> /readyz 200, or -> end of topic for the bare",
-              "  consumer): process start, base model load and consumer set-up are included on both sides; in brackets the",
-              "  processor's rate from its `listening:` line to /readyz (its update stream starts just before that line).",
+              "  figure covers what it holds. Rates = bytes / (process spawn -> the processor's own caught-up instant,",
+              "  `updates.caughtUpAt` in /status, from which /readyz answers 200; or -> exit for the bare consumer; the",
+              "  harness polls every 50 ms meanwhile): process start, base model load and consumer set-up are included on both sides (until 2026-12-04",
+              "  the bare side used its own clock, which starts after its process start, ~35 ms; that ratio is kept as",
+              "  kafka_ratio_vs_bare_own_clock); in brackets the processor's rate from its `listening:` line to /readyz (its",
+              "  update stream starts before that line, while the tables load). Three consecutive runs of 5 alternations;",
+              "  the row shows the worst run's medians and every run's ratio.",
               "- 4r, 5r: the same measurements on the real Kafka-protocol broker (noida-db 0.2.3's Kafka service, `make kafka`),",
               "  each beside the bare consumer on that broker; the real broker keeps everything, so 5r replays one partition,",
               "  of 48 MiB: that broker answers a fetch with everything from the fetch offset to the end, whatever its size",
